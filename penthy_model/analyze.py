@@ -1,0 +1,97 @@
+"""From a path to a :class:`Result`: read windows, compute features, run the model, decide."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable, Iterator
+
+import numpy as np
+import soundfile as sf
+
+from .audio import read_windows
+from .bitdepth import effective_bits
+from .constants import MIN_SAMPLE_RATE
+from .cutoff import estimate_cutoff
+from .features import window_features, window_length
+from .inference import Model, Thresholds
+from .result import ERROR, INCONCLUSIVE, Result
+from .upsampling import upsampled_from
+from .verdict import content_flags, decide
+
+
+def display_path(path) -> str:
+    """A str for any path, bytes included (undecodable bytes kept as surrogate escapes)."""
+    return os.fsdecode(path)
+
+
+class Analyzer:
+    """Analyses files with one model; safe to share between threads."""
+
+    def __init__(self, model: Model | str | os.PathLike | None = None, threads: int = 1,
+                 thresholds: Thresholds | None = None):
+        self.model = model if isinstance(model, Model) else Model(model, threads=threads)
+        self.thresholds = thresholds or self.model.thresholds
+
+    def analyze(self, path) -> Result:
+        """Analyse one file. Never raises for a bad file: the result says what went wrong."""
+        name = display_path(path)
+        try:
+            windows = read_windows(os.fsencode(path))
+        except (sf.LibsndfileError, RuntimeError, OSError, ValueError, TypeError) as exc:
+            return Result(name, ERROR, reason=_describe(exc))
+        result = Result(name, INCONCLUSIVE, sample_rate=windows.sample_rate, channels=windows.channels,
+                        duration=round(windows.duration, 3), bits=windows.bits, model=self.model.version)
+        sr = windows.sample_rate
+        if windows.ints:
+            result.bits_effective = effective_bits(windows.ints, windows.bits)
+        if windows.samples is None:
+            if windows.frames < window_length(sr):
+                result.reason = f"too short: {windows.duration:.2f} s, needs {window_length(sr) / sr:.2f} s"
+            else:
+                result.reason = "silent: no window has sound above -60 dBFS"
+            return result
+        result.window_starts = [round(s / sr, 3) for s in windows.starts]
+        result.cutoff_hz = estimate_cutoff(windows.samples, sr)
+        result.upsampled_from = upsampled_from(windows.samples, sr)
+        if sr < MIN_SAMPLE_RATE:
+            result.reason = f"sample rate {sr} Hz: there is no band above 16 kHz to judge"
+            return result
+        features, reference_dbfs = window_features(windows.samples, sr, with_reference=True)
+        scores = self.model.predict(features)
+        result.window_scores = [round(float(s), 4) for s in scores]
+        has_content = content_flags(features, reference_dbfs, sr)
+        score, result.verdict, result.reason = decide(scores, has_content, self.thresholds)
+        result.score = round(score, 4)
+        return result
+
+    def analyze_many(self, paths: Iterable, jobs: int = 1) -> Iterator[Result]:
+        """Results in the order of ``paths``, analysing ``jobs`` files at a time."""
+        if jobs <= 1:
+            yield from map(self.analyze, paths)
+            return
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            yield from pool.map(self.analyze, paths)
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.replace("\n", " ")
+
+
+_default: Analyzer | None = None
+
+
+def analyze(path, model=None, threads: int = 1) -> Result:
+    """Analyse one file with the shipped model (or ``model``, a path to a retrained one)."""
+    global _default
+    if model is not None:
+        return Analyzer(model, threads=threads).analyze(path)
+    if _default is None:
+        _default = Analyzer(threads=threads)
+    return _default.analyze(path)
+
+
+def analyze_many(paths: Iterable, model=None, threads: int = 1, jobs: int = 1) -> Iterator[Result]:
+    """Analyse many files with one model session."""
+    return Analyzer(model, threads=threads).analyze_many(paths, jobs=jobs)

@@ -1,0 +1,86 @@
+"""Every number the features and the window choice depend on, in one place.
+
+Training and inference both read these. A shipped model stores the values it was
+trained with in its JSON sidecar (see ``FeatureParams``), and inference refuses a model
+whose parameters differ from the code's, so a model and its features cannot drift apart.
+
+All lengths are in seconds and all frequencies in Hz, so 44.1, 48, 88.2, 96 and 192 kHz
+files land the same band on the same rows of the model input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+# --- the short-time spectrum -------------------------------------------------------
+# 256 samples at 44.1 kHz (5.8 ms) with a hop of half that (2.9 ms): MP3 granules are
+# 576 samples (13 ms), so each granule spans about four frames and the holes that open
+# and close from one granule to the next stay visible.
+FRAME_SECONDS = 256 / 44100
+HOP_SECONDS = 128 / 44100
+N_FRAMES = 256  # frames per window: 0.75 s of audio
+
+# --- the band the model looks at ---------------------------------------------------
+# 14 kHz to 24 kHz in 64 rows of 156 Hz (FFT bins are 172 Hz wide at any rate, since
+# the frame length is fixed in seconds). The lowest lossy cutoffs of interest (MP3 at
+# 96-128 kbit/s, AAC 128k) sit at 15-17 kHz, so the 2 kHz below 16 kHz show the model
+# what the music does just under a cutoff. Rows above a file's Nyquist frequency are filled with
+# the floor value (44.1 kHz files stop at 22.05 kHz).
+BAND_LOW_HZ = 14000.0
+BAND_HIGH_HZ = 24000.0
+N_BANDS = 64
+
+# --- normalisation -----------------------------------------------------------------
+# Power in dB relative to the window's mean power per bin between 150 Hz and 14 kHz (the
+# "reference band"), which makes the input independent of gain. A broad reference keeps
+# sparse music (a lone bass line, a sine) from blowing the high band up. Values are
+# clipped to [DB_FLOOR, DB_CEIL] and mapped linearly to [0, 1]: 0 is "nothing there".
+REF_LOW_HZ = 150.0
+REF_HIGH_HZ = 14000.0
+DB_FLOOR = -110.0
+DB_CEIL = 10.0
+
+# --- choosing windows --------------------------------------------------------------
+MAX_WINDOWS = 12  # windows read per file, spread over the whole track
+MIN_WINDOWS = 1  # fewer usable windows than this: "cannot tell"
+SILENCE_DBFS = -60.0  # windows whose RMS is below this are skipped
+MIN_SAMPLE_RATE = 44100  # below this the band above 16 kHz does not exist
+
+# --- reading the evidence ----------------------------------------------------------
+# A window has "high-band content" when its level between 16 kHz and its Nyquist
+# frequency (or 24 kHz) is above this, in dBFS of white noise with the same power per
+# bin. 16-bit TPDF dither sits at -98 dBFS and plain 16-bit rounding at -101 dBFS, and a
+# lossy decode leaves exactly that floor where the encoder cut: 13 dB above it is the
+# least that is evidence of anything. When too few windows have content and the model
+# does not see a transcode, the verdict is "inconclusive" rather than "lossless".
+CONTENT_DBFS = -85.0
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    """The feature parameters a model was trained with (stored beside the ONNX file)."""
+
+    frame_seconds: float = FRAME_SECONDS
+    hop_seconds: float = HOP_SECONDS
+    n_frames: int = N_FRAMES
+    band_low_hz: float = BAND_LOW_HZ
+    band_high_hz: float = BAND_HIGH_HZ
+    n_bands: int = N_BANDS
+    ref_low_hz: float = REF_LOW_HZ
+    ref_high_hz: float = REF_HIGH_HZ
+    db_floor: float = DB_FLOOR
+    db_ceil: float = DB_CEIL
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FeatureParams":
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown feature parameters: {sorted(unknown)}")
+        return cls(**data)
+
+
+FEATURES = FeatureParams()

@@ -1,0 +1,106 @@
+"""Running the shipped (or a retrained) ONNX model.
+
+A model is two files side by side: ``NAME.onnx`` and ``NAME.json``. The JSON holds the
+model's version, the feature parameters it was trained with and its calibrated decision
+thresholds. Loading a model whose feature parameters differ from the code's is refused:
+the features would not mean what the model learned.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .constants import FEATURES, FeatureParams
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_MODEL = MODELS_DIR / "penthy.onnx"
+
+
+class ModelError(Exception):
+    """The model files are missing, unreadable or do not match the code."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Scores below ``transcoded`` are called transcoded, at or above ``lossless`` lossless."""
+
+    transcoded: float
+    lossless: float
+
+    def __post_init__(self):
+        if not 0.0 <= self.transcoded <= self.lossless <= 1.0:
+            raise ValueError(f"need 0 <= transcoded ({self.transcoded}) <= lossless ({self.lossless}) <= 1")
+
+
+def sidecar_path(onnx_path: Path) -> Path:
+    return Path(onnx_path).with_suffix(".json")
+
+
+def write_sidecar(onnx_path: Path, version: str, thresholds: Thresholds, extra: dict | None = None,
+                  params: FeatureParams = FEATURES) -> Path:
+    """Write the JSON that must travel with an ONNX file (used by training and tests)."""
+    meta = {
+        "version": version,
+        "features": params.to_dict(),
+        "thresholds": {"transcoded": thresholds.transcoded, "lossless": thresholds.lossless},
+    }
+    meta.update(extra or {})
+    path = sidecar_path(onnx_path)
+    path.write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
+class Model:
+    """An ONNX model and its sidecar; the onnxruntime session is created on first use."""
+
+    def __init__(self, path: str | Path | None = None, threads: int = 1):
+        self.path = Path(path) if path else DEFAULT_MODEL
+        self.threads = max(1, int(threads))
+        meta_path = sidecar_path(self.path)
+        if not self.path.is_file():
+            raise ModelError(f"model file not found: {self.path}")
+        try:
+            meta = json.loads(meta_path.read_text())
+            params = FeatureParams.from_dict(meta["features"])
+            self.thresholds = Thresholds(**meta["thresholds"])
+            self.version = str(meta["version"])
+        except FileNotFoundError:
+            raise ModelError(f"{self.path.name} needs its parameters beside it: {meta_path} is missing") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"{meta_path} is not a valid model description: {exc}") from None
+        if params != FEATURES:
+            raise ModelError(f"{self.path} was trained with other feature parameters than this code computes "
+                             f"({params} vs {FEATURES}); retrain it or use a matching penthy version")
+        self.meta = meta
+        self._session = None
+        self._lock = threading.Lock()
+
+    @property
+    def session(self):
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    import onnxruntime as ort
+
+                    opts = ort.SessionOptions()
+                    opts.intra_op_num_threads = self.threads
+                    opts.inter_op_num_threads = 1
+                    opts.log_severity_level = 3
+                    try:
+                        self._session = ort.InferenceSession(str(self.path), opts,
+                                                             providers=["CPUExecutionProvider"])
+                    except Exception as exc:  # onnxruntime raises its own exception types
+                        raise ModelError(f"cannot load {self.path}: {exc}") from None
+        return self._session
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """(W, 2, bands, frames) features -> (W,) probability that each window is lossless."""
+        session = self.session
+        name = session.get_inputs()[0].name
+        out = session.run(None, {name: np.ascontiguousarray(features, dtype=np.float32)})[0]
+        return np.asarray(out, dtype=np.float64).reshape(len(features))

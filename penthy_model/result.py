@@ -1,0 +1,39 @@
+"""The answer for one file."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+LOSSLESS, TRANSCODED, INCONCLUSIVE, ERROR = "lossless", "transcoded", "inconclusive", "error"
+
+
+@dataclass
+class Result:
+    """What penthy found in one file.
+
+    ``score`` is the model's belief that the file is genuine lossless (1) rather than a
+    lossy transcode (0); ``verdict`` is what the thresholds make of it, and ``reason``
+    says why when the verdict is ``inconclusive`` or ``error``.
+    """
+
+    path: str
+    verdict: str
+    score: float | None = None
+    reason: str | None = None
+    cutoff_hz: int | None = None
+    window_scores: list[float] = field(default_factory=list)
+    window_starts: list[float] = field(default_factory=list)  # seconds
+    sample_rate: int | None = None
+    channels: int | None = None
+    duration: float | None = None
+    bits: int | None = None  # as stored in the container
+    bits_effective: int | None = None
+    upsampled_from: int | None = None
+    model: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict != ERROR
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,51 @@
+"""The verdict rule: window scores and evidence -> lossless, transcoded or inconclusive.
+
+The rule is deliberately cautious. It calls a file transcoded only when the mean window
+score is below the model's calibrated ``transcoded`` threshold, and lossless only when the
+score clears the ``lossless`` threshold *and* enough windows carry sound above 16 kHz to
+vouch for it. Everything in between, and every file without evidence, is inconclusive
+with a reason a person can check.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .constants import CONTENT_DBFS, FEATURES, MIN_WINDOWS, FeatureParams
+from .features import band_centres
+from .inference import Thresholds
+from .result import INCONCLUSIVE, LOSSLESS, TRANSCODED
+
+EVIDENCE_FROM_HZ = 16000.0
+MIN_CONTENT_SHARE = 0.5  # share of windows with high-band content needed to say "lossless"
+
+
+def high_band_db(features: np.ndarray, sample_rate: int, params: FeatureParams = FEATURES) -> np.ndarray:
+    """Mean mid-channel level (dB re the reference band) from 16 kHz to Nyquist, per window."""
+    centres = band_centres(params)
+    rows = (centres >= EVIDENCE_FROM_HZ) & (centres < sample_rate / 2)
+    db = features[:, 0, rows, :] * (params.db_ceil - params.db_floor) + params.db_floor
+    return 10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=(1, 2)))
+
+
+def decide(window_scores: np.ndarray, has_content: np.ndarray, thresholds: Thresholds) -> tuple[float, str, str | None]:
+    """Return (score, verdict, reason) for one file."""
+    window_scores = np.asarray(window_scores, dtype=np.float64)
+    if window_scores.size < MIN_WINDOWS:
+        return (float(window_scores.mean()) if window_scores.size else float("nan"), INCONCLUSIVE,
+                f"only {window_scores.size} usable window(s) of sound; need {MIN_WINDOWS}")
+    score = float(window_scores.mean())
+    if score < thresholds.transcoded:
+        return score, TRANSCODED, None
+    share = float(np.mean(has_content))
+    if score >= thresholds.lossless:
+        if share >= MIN_CONTENT_SHARE:
+            return score, LOSSLESS, None
+        return score, INCONCLUSIVE, (f"little sound above 16 kHz (in {share:.0%} of windows): "
+                                     "nothing there for a lossy encoder to have removed")
+    return score, INCONCLUSIVE, f"score {score:.2f} is between the thresholds"
+
+
+def content_flags(features: np.ndarray, reference_dbfs: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Which windows have sound above 16 kHz clearly over a 16-bit noise floor."""
+    return high_band_db(features, sample_rate) + reference_dbfs > CONTENT_DBFS

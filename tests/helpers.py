@@ -1,0 +1,79 @@
+"""Audio and models the tests make for themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from penthy_model.inference import Thresholds, write_sidecar
+
+
+def music(seconds: float, sr: int = 44100, channels: int = 2, seed: int = 0, amplitude: float = 0.5) -> np.ndarray:
+    """Tones plus bursts of full-band noise (a stand-in for cymbals), float32 (n, channels)."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    x = np.zeros((n, channels), np.float32)
+    for f in rng.uniform(100, 1500, size=5):
+        x += (0.05 * np.sin(2 * np.pi * f * t + rng.uniform(0, 6)))[:, None].astype(np.float32)
+    noise = rng.standard_normal((n, channels)).astype(np.float32)
+    spec = np.fft.rfft(noise, axis=0)
+    spec /= np.sqrt(np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0))[:, None]
+    noise = np.fft.irfft(spec, n, axis=0).astype(np.float32)
+    beat = rng.uniform(2, 6)
+    env = (np.sin(2 * np.pi * beat * t) > 0.2).astype(np.float32)[:, None]
+    x += 0.5 * noise / np.abs(noise).max() * env
+    return (x / np.abs(x).max() * amplitude).astype(np.float32)
+
+
+def write_flac(path: Path, x: np.ndarray, sr: int = 44100, subtype: str = "PCM_16") -> Path:
+    sf.write(str(path), x, sr, subtype=subtype, format="FLAC")
+    return Path(path)
+
+
+def mp3_twin(src: Path, dst: Path, kbps: int = 128) -> Path:
+    """Encode ``src`` to MP3 with libsndfile's LAME and decode it back to a 16-bit FLAC."""
+    x, sr = sf.read(str(src), dtype="float32")
+    mp3 = Path(dst).with_suffix(".mp3")
+    sf.write(str(mp3), x, sr, format="MP3", bitrate_mode="CONSTANT", compression_level=1 - (kbps - 32) / 288)
+    y, _ = sf.read(str(mp3), dtype="float32")
+    mp3.unlink()
+    return write_flac(dst, y, sr)
+
+
+def tiny_model(path: Path, version: str = "tiny-test-1", thresholds=(0.3, 0.7)) -> Path:
+    """A hand-made ONNX model: sigmoid of the mean mid-channel level above ~17 kHz.
+
+    It is no detector of subtle transcodes, but it gives a low score to a file whose top
+    band is empty (an MP3 at 128k) and a high one to full-band noise, so every code path
+    of inference and the verdict can be tested without the trained model.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    def const(name, values, dtype=TensorProto.INT64):
+        return helper.make_node("Constant", [], [name], value=helper.make_tensor(name, dtype, [len(values)], values))
+
+    nodes = [
+        const("starts", [0, 19]), const("ends", [1, 50]), const("axes", [1, 2]),
+        helper.make_node("Slice", ["features", "starts", "ends", "axes"], ["band"]),
+        helper.make_node("ReduceMean", ["band"], ["level"], axes=[1, 2, 3], keepdims=0),
+        const("w", [20.0], TensorProto.FLOAT), const("b", [-7.0], TensorProto.FLOAT),
+        helper.make_node("Mul", ["level", "w"], ["scaled"]),
+        helper.make_node("Add", ["scaled", "b"], ["logit"]),
+        helper.make_node("Sigmoid", ["logit"], ["p_lossless"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 2, 64, 256])],
+        [helper.make_tensor_value_info("p_lossless", TensorProto.FLOAT, ["batch"])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = Path(path)
+    onnx.save(model, str(path))
+    write_sidecar(path, version, Thresholds(*thresholds))
+    return path
