@@ -1,0 +1,114 @@
+"""Features of a corpus, cached on disk, and the split that keeps a clip on one side.
+
+The cache holds the output of the one feature function (``penthy_model.features``),
+quantised to uint8 (120 dB / 255 = 0.47 dB per step), for up to ``WINDOWS_PER_FILE``
+windows of every file in the corpus manifest. A second training run reads it at once.
+
+The split is by genuine clip, never by window or by file: all fakes of a clip sit on
+the same side as the clip. One whole source family is kept out of training and
+validation altogether, so the test numbers also say how the model does on music made
+in a way it has not seen.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..audio import read_windows
+from ..constants import FEATURES, MIN_SAMPLE_RATE
+from ..features import window_features
+
+WINDOWS_PER_FILE = 6
+TEST_FAMILIES = ("music21_musescore",)  # held out whole: only ever in the test split
+TEST_SHARE = 0.15  # of the clips of the other families
+VAL_SHARE = 0.12
+CACHE_VERSION = 1
+
+
+def split_of(clip_id: str, family: str) -> str:
+    """'train', 'val' or 'test', from a hash of the clip id (stable across runs)."""
+    if family in TEST_FAMILIES:
+        return "test"
+    u = int(hashlib.sha1(clip_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    if u < TEST_SHARE:
+        return "test"
+    return "val" if u < TEST_SHARE + VAL_SHARE else "train"
+
+
+def read_manifest(corpus: Path) -> list[dict]:
+    with open(Path(corpus) / "manifest.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        row["label"] = int(row["label"])
+        row["sample_rate"] = int(row["sample_rate"])
+        row["bandlimited"] = str(row.get("bandlimited", "")).lower() in ("1", "true", "yes")
+        row["split"] = split_of(row["clip_id"], row["family"])
+    return rows
+
+
+@dataclass
+class Cache:
+    """Windows' features (uint8) and, per window, the index of the manifest row it came from."""
+
+    x: np.ndarray  # (N, 2, bands, frames) uint8
+    row: np.ndarray  # (N,) int32 index into ``rows``
+    rows: list[dict]
+
+    def labels(self) -> np.ndarray:
+        return np.array([self.rows[i]["label"] for i in self.row], dtype=np.float32)
+
+    def select(self, split: str) -> np.ndarray:
+        """Indices of the windows whose file is in ``split``."""
+        in_split = np.array([r["split"] == split for r in self.rows])
+        return np.nonzero(in_split[self.row])[0]
+
+
+def to_uint8(features: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(features, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def to_float(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+def build_cache(corpus: Path, cache_dir: Path, windows_per_file: int = WINDOWS_PER_FILE, log=sys.stderr) -> Cache:
+    """Compute (or load) the feature cache of ``corpus``."""
+    corpus, cache_dir = Path(corpus), Path(cache_dir)
+    rows = read_manifest(corpus)
+    stamp = {"version": CACHE_VERSION, "features": FEATURES.to_dict(), "windows": windows_per_file,
+             "rows": len(rows)}
+    meta_path = cache_dir / "cache.json"
+    if meta_path.exists() and json.loads(meta_path.read_text()).get("stamp") == stamp:
+        data = np.load(cache_dir / "features.npz")
+        return Cache(data["x"], data["row"], rows)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    xs, idx, skipped = [], [], 0
+    t0 = time.monotonic()
+    for i, r in enumerate(rows):
+        if r["sample_rate"] < MIN_SAMPLE_RATE:
+            skipped += 1
+            continue
+        w = read_windows(corpus / r["path"], max_windows=windows_per_file)
+        if w.samples is None:
+            skipped += 1
+            continue
+        xs.append(to_uint8(window_features(w.samples, w.sample_rate)))
+        idx.extend([i] * len(w.samples))
+        if (i + 1) % 500 == 0:
+            rate = (i + 1) / (time.monotonic() - t0)
+            print(f"features: {i + 1}/{len(rows)} files, {rate:.0f} files/s, "
+                  f"ETA {(len(rows) - i - 1) / rate:.0f} s", file=log, flush=True)
+    cache = Cache(np.concatenate(xs), np.array(idx, dtype=np.int32), rows)
+    np.savez(cache_dir / "features.npz", x=cache.x, row=cache.row)
+    meta_path.write_text(json.dumps({"stamp": stamp, "windows": int(len(cache.x)), "skipped_files": skipped}))
+    print(f"features: {len(cache.x)} windows from {len(rows) - skipped} files "
+          f"({skipped} skipped) in {time.monotonic() - t0:.0f} s", file=log, flush=True)
+    return cache

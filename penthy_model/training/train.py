@@ -1,0 +1,228 @@
+"""Train the CNN on a cached corpus, export it to ONNX and calibrate its thresholds.
+
+    python -m penthy_model.training.train --corpus DIR --work DIR --out penthy_model/models/penthy.onnx
+
+Checkpoints go to ``--work`` (outside the repository); a killed run resumes from the last
+one. The ONNX file is checked against PyTorch, then the decision thresholds are set on
+the validation split by running the real engine (``Analyzer``) over its files, so the
+thresholds fit exactly what users will run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..constants import FEATURES
+from ..features import band_centres
+from ..inference import Thresholds, write_sidecar
+from .dataset import Cache, build_cache, to_float
+from .net import Exported, PenthyNet
+
+# --- training ----------------------------------------------------------------------
+BATCH = 128
+STEPS_PER_EPOCH = 250
+CROP_FRAMES = 128  # train on random half-window crops: half the cost, and the net is length-agnostic
+LEARNING_RATE = 2e-3
+WEIGHT_DECAY = 1e-4
+
+# --- augmentation (applied to features, per window) --------------------------------
+LEVEL_SHIFT_DB = 8.0  # random offset of the whole image: the reference band varies with music
+MASK_PROB = 0.3  # Koops et al.: hide the top of the band so a cutoff alone is not the answer
+MASK_FROM_HZ = (16000.0, 22000.0)
+SIDE_SHIFT_DB = 10.0  # stereo width varies
+MONO_PROB = 0.08  # and some files are mono
+
+# --- calibration -------------------------------------------------------------------
+TARGET_FPR = 0.005  # genuine files called transcoded, on the validation split
+TARGET_FAKE_PASS = 0.02  # fakes called lossless, on the validation split
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Random level, top-band masking and channel changes on a float batch in [0, 1]."""
+    b = x.shape[0]
+    span = FEATURES.db_ceil - FEATURES.db_floor
+    empty = x == 0.0  # rows above Nyquist stay empty
+    shift = (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * LEVEL_SHIFT_DB / span
+    side = torch.zeros(b, 2, 1, 1)
+    side[:, 1] = ((torch.rand(b, generator=gen) * 2 - 1) * SIDE_SHIFT_DB / span)[:, None, None]
+    x = torch.clamp(x + shift + side, 0.0, 1.0)
+    mono = torch.rand(b, generator=gen) < MONO_PROB
+    x[mono, 1] = 0.0
+    mask = torch.rand(b, generator=gen) < MASK_PROB
+    if mask.any():
+        lo, hi = MASK_FROM_HZ
+        cut = lo + torch.rand(b, generator=gen) * (hi - lo)
+        rows = torch.as_tensor(band_centres()).float()[None, :] >= cut[:, None]  # (B, bands)
+        hide = (rows & mask[:, None])[:, None, :, None]
+        x = torch.where(hide, torch.zeros_like(x), x)
+    x[empty] = 0.0
+    return x
+
+
+def set_learning_rate(opt: torch.optim.Optimizer, progress: float) -> None:
+    """Linear warm-up over the first 5% of the run, then cosine decay (a function of progress,
+    so a resumed run with more epochs simply stretches the schedule)."""
+    warm = 0.05
+    scale = progress / warm if progress < warm else 0.5 * (1 + np.cos(np.pi * (progress - warm) / (1 - warm)))
+    for group in opt.param_groups:
+        group["lr"] = LEARNING_RATE * max(scale, 0.02)
+
+
+def balanced_batches(labels: np.ndarray, idx: np.ndarray, rng: np.random.Generator, steps: int):
+    """Index batches with as many genuine windows as fake ones."""
+    pos, neg = idx[labels[idx] == 1], idx[labels[idx] == 0]
+    half = BATCH // 2
+    for _ in range(steps):
+        yield np.concatenate([rng.choice(pos, half), rng.choice(neg, half)])
+
+
+def evaluate_windows(net: PenthyNet, cache: Cache, idx: np.ndarray, labels: np.ndarray) -> dict:
+    net.eval()
+    probs = []
+    with torch.no_grad():
+        for i in range(0, len(idx), 512):
+            xb = torch.from_numpy(to_float(cache.x[idx[i:i + 512]]))
+            probs.append(torch.sigmoid(net(xb)).numpy())
+    p, y = np.concatenate(probs), labels[idx]
+    eps = 1e-6
+    loss = float(-np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps)))
+    acc_g = float(np.mean(p[y == 1] >= 0.5)) if (y == 1).any() else float("nan")
+    acc_f = float(np.mean(p[y == 0] < 0.5)) if (y == 0).any() else float("nan")
+    return {"loss": loss, "genuine_acc": acc_g, "fake_acc": acc_f, "balanced_acc": (acc_g + acc_f) / 2}
+
+
+def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STEPS_PER_EPOCH,
+          log=sys.stderr) -> PenthyNet:
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    labels = cache.labels()
+    train_idx, val_idx = cache.select("train"), cache.select("val")
+    if len(val_idx) == 0:
+        val_idx = train_idx
+    net = PenthyNet()
+    opt = torch.optim.AdamW(net.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    work.mkdir(parents=True, exist_ok=True)
+    last, best = work / "last.ckpt", work / "best.ckpt"
+    start, best_loss = 0, float("inf")
+    if last.exists():
+        state = torch.load(last, weights_only=False)
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        start, best_loss = state["epoch"] + 1, state["best_loss"]
+        rng = np.random.default_rng(seed + start)
+        print(f"resuming after epoch {start}", file=log, flush=True)
+    print(f"train windows {len(train_idx)} (genuine {int(labels[train_idx].sum())}), val windows {len(val_idx)}",
+          file=log, flush=True)
+    for epoch in range(start, epochs):
+        net.train()
+        t0, total = time.monotonic(), 0.0
+        for step, b in enumerate(balanced_batches(labels, train_idx, rng, steps)):
+            set_learning_rate(opt, (epoch * steps + step) / (epochs * steps))
+            start_frame = int(rng.integers(0, cache.x.shape[3] - CROP_FRAMES + 1))
+            crop = cache.x[b][..., start_frame:start_frame + CROP_FRAMES]
+            xb = augment(torch.from_numpy(to_float(crop)), gen)
+            loss = F.binary_cross_entropy_with_logits(net(xb), torch.from_numpy(labels[b]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item()
+        val = evaluate_windows(net, cache, val_idx, labels)
+        if val["loss"] < best_loss:
+            best_loss = val["loss"]
+            torch.save({"net": net.state_dict(), "epoch": epoch, "val": val}, best)
+        torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch, "best_loss": best_loss}, last)
+        print(f"epoch {epoch + 1}/{epochs}: train loss {total / steps:.4f}, val {json.dumps(val)}, "
+              f"{time.monotonic() - t0:.0f} s", file=log, flush=True)
+    net.load_state_dict(torch.load(best, weights_only=False)["net"])
+    net.eval()
+    return net
+
+
+def export_onnx(net: PenthyNet, out: Path) -> Path:
+    """Write the ONNX file (dynamic batch axis) and check onnxruntime agrees with PyTorch."""
+    import onnxruntime as ort
+
+    model = Exported(net).eval()
+    example = torch.rand(4, 2, FEATURES.n_bands, FEATURES.n_frames)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(model, (example,), str(out), input_names=["features"], output_names=["p_lossless"],
+                      dynamic_axes={"features": {0: "batch"}, "p_lossless": {0: "batch"}},
+                      opset_version=17, dynamo=False)
+    probe = torch.rand(7, 2, FEATURES.n_bands, FEATURES.n_frames)
+    with torch.no_grad():
+        want = model(probe).numpy()
+    got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, {"features": probe.numpy()})[0]
+    err = float(np.abs(got - want).max())
+    if err > 1e-4:
+        raise RuntimeError(f"onnxruntime and PyTorch disagree by {err}")
+    return out
+
+
+def calibrate(scores: np.ndarray, labels: np.ndarray) -> Thresholds:
+    """Thresholds from file scores on the validation split.
+
+    ``transcoded``: the largest value that calls at most TARGET_FPR of genuine files
+    transcoded. ``lossless``: the smallest value that lets at most TARGET_FAKE_PASS of the
+    fakes through as lossless (never below ``transcoded``).
+    """
+    genuine, fakes = np.sort(scores[labels == 1]), np.sort(scores[labels == 0])
+    k = int(np.floor(TARGET_FPR * len(genuine)))
+    transcoded = float(genuine[k]) if len(genuine) else 0.5  # scores strictly below are called transcoded
+    transcoded = min(max(transcoded, 0.01), 0.5)
+    j = int(np.ceil((1 - TARGET_FAKE_PASS) * len(fakes))) - 1
+    lossless = float(fakes[max(j, 0)]) + 1e-4 if len(fakes) else 0.5
+    lossless = min(max(lossless, transcoded, 0.5), 0.99)
+    # round towards the safe side: never more genuine files below, never more fakes above
+    return Thresholds(np.floor(transcoded * 1e4) / 1e4, np.ceil(lossless * 1e4) / 1e4)
+
+
+def score_files(model_path: Path, corpus: Path, rows: list[dict], jobs: int = 2) -> np.ndarray:
+    """File scores through the shipped engine path (NaN where there is no score)."""
+    from ..analyze import Analyzer
+
+    analyzer = Analyzer(model_path)
+    results = analyzer.analyze_many([corpus / r["path"] for r in rows], jobs=jobs)
+    return np.array([np.nan if r.score is None else r.score for r in results], dtype=np.float64)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", type=Path, required=True, help="a corpus built by penthy_model.training.corpus")
+    ap.add_argument("--work", type=Path, required=True, help="feature cache and checkpoints (outside the repo)")
+    ap.add_argument("--out", type=Path, required=True, help="the .onnx to write (its .json beside it)")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--steps", type=int, default=STEPS_PER_EPOCH, help="batches per epoch")
+    ap.add_argument("--version", default=None, help="model version string (default: penthy-<date>)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cache = build_cache(args.corpus, args.work / "cache")
+    net = train(cache, args.work / "ckpt", args.epochs, seed=args.seed, steps=args.steps)
+    export_onnx(net, args.out)
+    version = args.version or time.strftime("penthy-%Y%m%d")
+    write_sidecar(args.out, version, Thresholds(0.5, 0.5))  # provisional, for scoring the validation files
+    val_rows = [r for r in cache.rows if r["split"] == "val"] or [r for r in cache.rows if r["split"] == "train"]
+    scores = score_files(args.out, args.corpus, val_rows, jobs=args.threads)
+    ok = ~np.isnan(scores)
+    thresholds = calibrate(scores[ok], np.array([r["label"] for r in val_rows])[ok])
+    write_sidecar(args.out, version, thresholds, extra={
+        "training": {"corpus_files": len(cache.rows), "windows": int(len(cache.x)), "epochs": args.epochs,
+                     "steps_per_epoch": args.steps, "batch": BATCH, "seed": args.seed,
+                     "validation_files": int(ok.sum())},
+    })
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB), thresholds {thresholds}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The training pipeline, end to end on a tiny synthetic corpus (the real one is not in CI)."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+from penthy_model.analyze import Analyzer  # noqa: E402
+from penthy_model.inference import Model  # noqa: E402
+from penthy_model.training import corpus, dataset, evaluate, train  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train")
+    corpus.build(root / "corpus", clips=6, k=2, jobs=1, seed=3, families=["synthetic"])
+    out = root / "model" / "penthy.onnx"
+    args = ["--corpus", str(root / "corpus"), "--work", str(root / "work"), "--out", str(out),
+            "--epochs", "1", "--steps", "3", "--threads", "1", "--version", "tiny-run"]
+    assert train.main(args) == 0
+    return root, out, args
+
+
+def test_training_writes_a_model_the_engine_loads(tiny_run):
+    root, out, _ = tiny_run
+    model = Model(out)
+    assert model.version == "tiny-run"
+    assert 0.0 <= model.thresholds.transcoded <= model.thresholds.lossless <= 1.0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["training"]["epochs"] == 1 and meta["training"]["windows"] > 0
+    rows = dataset.read_manifest(root / "corpus")
+    r = Analyzer(out).analyze(root / "corpus" / rows[0]["path"])
+    assert r.ok and 0.0 <= r.score <= 1.0 and r.model == "tiny-run"
+
+
+def test_second_run_reuses_the_cache_and_resumes(tiny_run):
+    root, out, args = tiny_run
+    log = io.StringIO()
+    cache = dataset.build_cache(root / "corpus", root / "work" / "cache", log=log)
+    assert log.getvalue() == ""  # loaded, not recomputed
+    assert cache.x.dtype == np.uint8 and cache.x.shape[1:] == (2, 64, 256)
+    net_log = io.StringIO()
+    train.train(cache, root / "work" / "ckpt", epochs=2, steps=2, log=net_log)
+    assert "resuming after epoch 1" in net_log.getvalue()
+    assert "epoch 2/2" in net_log.getvalue()
+
+
+def test_evaluation_report_compares_against_both_baselines(tiny_run, tmp_path):
+    root, out, _ = tiny_run
+    report = evaluate.evaluate(root / "corpus", root / "work", out, tmp_path, jobs=1, log=io.StringIO())
+    assert set(report["systems"]) == {"penthy CNN", "cutoff heuristic", "pixel tree"}
+    for m in report["systems"].values():
+        assert m["files"] == m["genuine"] + m["fakes"] > 0
+    assert (tmp_path / "evaluation.json").exists() and (tmp_path / "evaluation.md").exists()
+    assert (tmp_path / "roc.png").stat().st_size > 1000
+
+
+def test_split_keeps_every_fake_with_its_clip(tiny_run):
+    root, _, _ = tiny_run
+    rows = dataset.read_manifest(root / "corpus")
+    sides = {}
+    for r in rows:
+        sides.setdefault(r["clip_id"], set()).add(r["split"])
+    assert all(len(s) == 1 for s in sides.values())
+    assert dataset.split_of("x", dataset.TEST_FAMILIES[0]) == "test"
+
+
+def test_calibration_meets_the_false_positive_target():
+    rng = np.random.default_rng(0)
+    genuine = rng.beta(8, 2, 1000)
+    fakes = rng.beta(2, 8, 1000)
+    t = train.calibrate(np.r_[genuine, fakes], np.r_[np.ones(1000), np.zeros(1000)])
+    assert np.mean(genuine < t.transcoded) <= train.TARGET_FPR
+    assert np.mean(fakes >= t.lossless) <= train.TARGET_FAKE_PASS
+    assert t.transcoded <= t.lossless
+
+
+def test_roc_auc_matches_its_definition():
+    rng = np.random.default_rng(1)
+    s, y = rng.random(300), (rng.random(300) < 0.5).astype(int)
+    pos, neg = s[y == 0], s[y == 1]
+    brute = np.mean(pos[:, None] > neg[None, :]) + 0.5 * np.mean(pos[:, None] == neg[None, :])
+    assert evaluate.roc_auc(s, y) == pytest.approx(brute)
+    assert evaluate.roc_auc(np.r_[np.ones(5), np.zeros(5)], np.r_[np.zeros(5), np.ones(5)]) == 1.0
+
+
+def test_augmentation_keeps_empty_rows_empty_and_masks_the_top():
+    import torch
+
+    x = torch.full((64, 2, 64, 128), 0.5)
+    x[..., 52:, :] = 0.0  # above Nyquist at 44.1 kHz
+    y = train.augment(x.clone(), torch.Generator().manual_seed(0))
+    assert torch.all(y[..., 52:, :] == 0)
+    masked = (y[:, 0, 40:52, :] == 0).all(dim=(1, 2))
+    assert 0 < int(masked.sum()) < 64  # some windows had their top hidden, not all
