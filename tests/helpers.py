@@ -7,25 +7,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from penthy_model.demo import music  # noqa: F401  (the tests' music is the demo's)
 from penthy_model.inference import Thresholds, write_sidecar
-
-
-def music(seconds: float, sr: int = 44100, channels: int = 2, seed: int = 0, amplitude: float = 0.5) -> np.ndarray:
-    """Tones plus bursts of full-band noise (a stand-in for cymbals), float32 (n, channels)."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * sr)
-    t = np.arange(n) / sr
-    x = np.zeros((n, channels), np.float32)
-    for f in rng.uniform(100, 1500, size=5):
-        x += (0.05 * np.sin(2 * np.pi * f * t + rng.uniform(0, 6)))[:, None].astype(np.float32)
-    noise = rng.standard_normal((n, channels)).astype(np.float32)
-    spec = np.fft.rfft(noise, axis=0)
-    spec /= np.sqrt(np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0))[:, None]
-    noise = np.fft.irfft(spec, n, axis=0).astype(np.float32)
-    beat = rng.uniform(2, 6)
-    env = (np.sin(2 * np.pi * beat * t) > 0.2).astype(np.float32)[:, None]
-    x += 0.5 * noise / np.abs(noise).max() * env
-    return (x / np.abs(x).max() * amplitude).astype(np.float32)
 
 
 def write_flac(path: Path, x: np.ndarray, sr: int = 44100, subtype: str = "PCM_16") -> Path:
