@@ -1,0 +1,117 @@
+"""The corpus builder on its synthetic family: needs only numpy and soundfile (no apt)."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from penthy_model.training import corpus, fakes
+
+SR = 44100
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus")
+    stats = corpus.build(out, clips=4, k=2, jobs=1, seed=7, families=["synthetic"])
+    with (out / "manifest.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    return out, rows, stats
+
+
+def high_band_db(audio: np.ndarray, sr: int, lo: float = 17500.0, hi: float = 21000.0) -> float:
+    """Level of lo..hi relative to 2..14 kHz, in dB."""
+    centres, lv = corpus.band_levels(audio, sr)
+    p = 10 ** (lv / 10)
+    ref = p[(centres > 2000) & (centres < 14000)].mean()
+    return float(10 * np.log10(p[(centres > lo) & (centres < hi)].mean() / ref))
+
+
+def test_manifest_columns_and_rows(built):
+    out, rows, stats = built
+    assert stats["built"] == 4
+    assert tuple(rows[0].keys()) == corpus.COLUMNS
+    genuine = [r for r in rows if r["label"] == "1"]
+    fake = [r for r in rows if r["label"] == "0"]
+    assert len(genuine) == 4 and len(fake) == 8
+    assert all(r["condition"] == "genuine" and r["group"] == "genuine_full" for r in genuine)
+    assert all(r["condition"] in fakes.SF_ONLY_CONDITIONS for r in fake)
+    assert all(r["group"] == fakes.condition_group(r["condition"]) for r in fake)
+    assert all((out / r["path"]).exists() for r in rows)
+    assert {r["family"] for r in rows} == {"synthetic"}
+
+
+def test_fakes_match_source_rate_and_channels(built):
+    out, rows, _ = built
+    src = {r["clip_id"]: sf.info(out / r["path"]) for r in rows if r["label"] == "1"}
+    for r in rows:
+        if r["label"] == "0":
+            info = sf.info(out / r["path"])
+            assert info.samplerate == src[r["clip_id"]].samplerate == int(r["sample_rate"])
+            assert info.channels == src[r["clip_id"]].channels
+            assert info.frames == src[r["clip_id"]].frames
+            assert info.subtype == "PCM_16"
+
+
+def test_resume_skips_finished_clips(built):
+    out, rows, _ = built
+    again = corpus.build(out, clips=4, k=2, jobs=1, seed=7, families=["synthetic"])
+    assert again["built"] == 0
+    with (out / "manifest.csv").open(newline="") as f:
+        assert len(list(csv.DictReader(f))) == len(rows)
+
+
+def test_mp3_128_removes_the_top_band(tmp_path):
+    """Fails if the encoder path silently copied the input (or encoded nothing)."""
+    rng = np.random.default_rng(3)
+    audio = corpus.synthetic_audio(rng, SR)[: 4 * SR]
+    audio = audio / np.abs(audio).max() * 0.7
+    src, dst = tmp_path / "g.flac", tmp_path / "f.flac"
+    sf.write(src, audio, SR, subtype="PCM_16")
+    fakes.make_fake(src, dst, "mp3_cbr128_sf")
+    g, _ = sf.read(src)
+    f, fsr = sf.read(dst)
+    assert fsr == SR and f.shape == g.shape
+    assert high_band_db(g, SR) > -40
+    assert high_band_db(f, SR) < high_band_db(g, SR) - 30
+    # and the band below the cutoff survives
+    assert high_band_db(f, SR, 8000, 12000) > high_band_db(g, SR, 8000, 12000) - 3
+
+
+def test_cliff_screen():
+    rng = np.random.default_rng(5)
+    full = corpus.synthetic_audio(rng, SR)[: 4 * SR]
+    spec = np.fft.rfft(full, axis=0)
+    spec[np.fft.rfftfreq(len(full), 1 / SR) > 16000] = 0
+    brick = np.fft.irfft(spec, n=len(full), axis=0)
+    assert not corpus.has_cliff(full, SR)
+    assert corpus.has_cliff(brick, SR)
+    # a gentle mastering lowpass is not a cliff: such clips are kept as band-limited genuine
+    assert not corpus.has_cliff(corpus.gentle_lowpass(full, SR, 16000, 4), SR)
+
+
+def test_condition_table_groups():
+    expect = {
+        "mp3_cbr128_lame": ("mp3", "mp3_cbr_le256"), "mp3_cbr256_sf": ("mp3", "mp3_cbr_le256"),
+        "mp3_cbr320_ffmpeg": ("mp3", "mp3_hard"), "mp3_v0_lame": ("mp3", "mp3_hard"),
+        "mp3_320_nolowpass_lame": ("mp3", "mp3_hard"), "mp3_v0_nolowpass_ffmpeg": ("mp3", "mp3_hard"),
+        "mp3_v4_sf": ("mp3", "mp3_other"), "mp3_abr192_ffmpeg": ("mp3", "mp3_other"),
+        "aac_256": ("aac", "aac_ge256"), "aac_192": ("aac", "aac_lt256"),
+        "vorbis_q6": ("vorbis", "vorbis"), "vorbis_q2_sf": ("vorbis", "vorbis"),
+        "opus_64": ("opus", "opus"),
+    }
+    for name, (fam, group) in expect.items():
+        assert fakes.condition_family(name) == fam
+        assert fakes.condition_group(name) == group
+    assert {c.group for c in fakes.CONDITIONS.values()} == set(fakes.REPORT_GROUPS)
+    assert {c.family for c in fakes.CONDITIONS.values()} == set(fakes.FAMILIES)
+
+
+def test_plans_are_stable_when_extended():
+    """A larger --clips with the same seed keeps the earlier clips (so it resumes/extends)."""
+    a = corpus.plan_clips(5, 3, 1, list(corpus.FAMILY_WEIGHTS))
+    b = corpus.plan_clips(9, 3, 1, list(corpus.FAMILY_WEIGHTS))
+    assert a == b[:5]
