@@ -105,7 +105,9 @@ def window_features(windows: np.ndarray, sample_rate: int, params: FeatureParams
         raise ValueError(f"a window at {sample_rate} Hz must hold {need} samples, got {windows.shape[1]}")
     power = power_spectrogram(mid_side(windows), sample_rate, params)  # (W, 2, T, bins)
     ref = reference_power(power[:, 0], sample_rate, params)  # (W,)
-    bands = power @ _band_matrix(sample_rate, params)  # (W, 2, T, n_bands)
+    # one 2-D matrix product: numpy runs a 4-D @ 2-D product as many tiny ones (30x slower)
+    bands = (power.reshape(-1, power.shape[-1]) @ _band_matrix(sample_rate, params)).reshape(
+        power.shape[:-1] + (params.n_bands,))  # (W, 2, T, n_bands)
     tiny = np.float32(10.0 ** (params.db_floor / 10.0))
     rel = bands / np.maximum(ref, 1e-20)[:, None, None, None]
     db = 10.0 * np.log10(np.maximum(rel, tiny * 1e-3))
