@@ -74,9 +74,10 @@ SILENT_RMS_DBFS = -50.0
 # --- manifest ------------------------------------------------------------------------------------
 COLUMNS = ("path", "clip_id", "family", "label", "condition", "group", "sample_rate", "bits",
            "bandlimited", "kind")
-GROUP_WEIGHTS = {  # share of fakes per report group; hard groups get more
-    "mp3_hard": 0.22, "mp3_cbr_le256": 0.10, "mp3_other": 0.12, "aac_ge256": 0.13,
-    "aac_lt256": 0.08, "vorbis": 0.17, "opus": 0.18,
+UNIFORM_CONDITION_SHARE = 0.25  # of fakes spread evenly, so every condition gets many
+GROUP_WEIGHTS = {  # share of the rest per report group; hard groups get more
+    "mp3_hard": 0.22, "mp3_cbr_le256": 0.08, "mp3_other": 0.08, "aac_ge256": 0.16,
+    "aac_lt256": 0.07, "vorbis": 0.19, "opus": 0.20,
 }
 APT_PACKAGES = ("fluidsynth", "fluid-soundfont-gm", "musescore-general-soundfont-lossless",
                 "avldrums.lv2-soundfont", "hydrogen-drumkits", "sonic-pi-samples", "mma",
@@ -328,13 +329,15 @@ def _build_clip_star(args):
 
 # --- planning ---------------------------------------------------------------------------------
 def condition_weights(names: list[str]) -> np.ndarray:
-    """Per-condition probability: group share split over its conditions, times hardness."""
+    """Per-condition probability: a uniform floor plus the group share split over the
+    group's conditions by hardness (one MP3 group has 24 conditions, Opus has 5)."""
     groups = [fakes.condition_group(n) for n in names]
     w = np.array([fakes.CONDITIONS[n].weight for n in names], float)
     for g in set(groups):
         sel = np.array([x == g for x in groups])
         w[sel] *= GROUP_WEIGHTS.get(g, 0.1) / w[sel].sum()
-    return w / w.sum()
+    w /= w.sum()
+    return UNIFORM_CONDITION_SHARE / len(w) + (1 - UNIFORM_CONDITION_SHARE) * w
 
 
 def plan_clips(n: int, k: int, seed: int, families: list[str]) -> list[ClipPlan]:
