@@ -96,6 +96,11 @@ def parse_args(argv):
                         help="call a file transcoded below this score (default: the model's calibrated value)")
     parser.add_argument("--model", default=None, help="path to a retrained .onnx (its .json beside it)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only transcoded files and errors")
+    parser.add_argument("--plot", metavar="DIR", default=None,
+                        help="write a spectrogram picture (PNG) of each file into DIR (needs penthy[plots])")
+    parser.add_argument("--report", metavar="FILE", default=None,
+                        help="write one self-contained HTML report of the scan, with pictures when "
+                             "matplotlib is installed")
     args = parser.parse_args(argv)
     if args.jobs < 1 or args.threads < 1:
         parser.error("--jobs and --threads must be at least 1")
@@ -109,8 +114,79 @@ def _print(text: str, stream=sys.stdout):
     stream.flush()
 
 
+class Evidence:
+    """Pictures (``--plot``) and the HTML report (``--report``) of one run.
+
+    The report gets pictures whenever matplotlib is present: in the ``--plot`` folder when
+    one is given, otherwise in a temporary folder removed once they are embedded.
+    """
+
+    def __init__(self, plot_dir, report_path, with_pictures: bool):
+        import tempfile
+
+        self.report_path, self.results, self.pictures, self.failed = report_path, [], {}, False
+        temporary = report_path and with_pictures and not plot_dir
+        self.tmp = tempfile.TemporaryDirectory(prefix="penthy-") if temporary else None
+        self.plot_dir = plot_dir or (self.tmp.name if self.tmp else None)
+
+    def add(self, r: Result):
+        if self.report_path:
+            self.results.append(r)
+        if self.plot_dir:
+            from .plots import save_plot
+
+            try:
+                picture = save_plot(r, self.plot_dir)
+            except OSError as exc:
+                self.failed = True
+                _print(f"penthy: cannot write the picture of {r.path}: {exc}", sys.stderr)
+                return
+            if picture is not None:
+                self.pictures[r.path] = picture
+
+    def finish(self) -> bool:
+        """Write the report (if asked for) and clean up; False when something failed."""
+        try:
+            if self.report_path:
+                from .report import write_report
+
+                _print(f"penthy: report written to {write_report(self.results, self.report_path, self.pictures)}",
+                       sys.stderr)
+        except OSError as exc:
+            _print(f"penthy: cannot write the report {self.report_path}: {exc}", sys.stderr)
+            return False
+        finally:
+            self.close()
+        return not self.failed
+
+    def close(self):
+        if self.tmp is not None:
+            self.tmp.cleanup()
+            self.tmp = None
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    evidence = None
+    if args.plot or args.report:
+        from .plots import INSTALL_HINT, available
+
+        with_pictures = available()
+        if not with_pictures and args.plot:
+            _print(f"penthy: --plot needs matplotlib, which is not installed: {INSTALL_HINT}", sys.stderr)
+            return EXIT_ERROR
+        if not with_pictures:
+            _print(f"penthy: the report will have no pictures: matplotlib is not installed ({INSTALL_HINT})",
+                   sys.stderr)
+        evidence = Evidence(args.plot, args.report, with_pictures)
+    try:
+        return scan(args, evidence)
+    finally:
+        if evidence is not None:
+            evidence.close()
+
+
+def scan(args, evidence: Evidence | None = None) -> int:
     from .analyze import Analyzer
     from .inference import ModelError, Thresholds
 
@@ -128,6 +204,8 @@ def main(argv=None) -> int:
 
     def emit(r: Result):
         counts[r.verdict] += 1
+        if evidence is not None:
+            evidence.add(r)
         if args.json:
             _print(json.dumps(r.to_dict()))
         elif not args.quiet or r.verdict in (TRANSCODED, ERROR):
@@ -157,6 +235,8 @@ def main(argv=None) -> int:
         took = time.monotonic() - started
         _print(f"{len(files)} files in {took:.1f} s: {counts[LOSSLESS]} lossless, {counts[TRANSCODED]} transcoded, "
                f"{counts[INCONCLUSIVE]} inconclusive, {counts[ERROR]} errors", sys.stderr)
+    if evidence is not None and not evidence.finish():
+        return EXIT_ERROR
     if counts[ERROR]:
         return EXIT_ERROR
     return EXIT_TRANSCODED if counts[TRANSCODED] else EXIT_OK
