@@ -12,6 +12,7 @@ soundfile, onnxruntime and the analysis code load on first use.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -250,6 +251,15 @@ _COLORS = {LOSSLESS: "text_success", TRANSCODED: "text_error", INCONCLUSIVE: "te
            ERROR: "text_error"}
 
 
+def pictures_available() -> bool:
+    """Whether penthy_model.plots can draw here (matplotlib installed)."""
+    try:
+        from penthy_model import plots
+    except ImportError:
+        return False
+    return bool(getattr(plots, "available", lambda: False)())
+
+
 def format_line(item, result) -> str:
     verdict = ui.colorize(_COLORS.get(result.verdict, "text"), f"{result.verdict:<12}")
     score = "  -   " if result.score is None else f"{result.score:.4f}"
@@ -301,11 +311,20 @@ class PenthyPlugin(BeetsPlugin):
                 self.add_media_field("penthy", media_field())
             except ValueError:
                 pass  # already registered (the plugin was loaded twice in one process)
+            # `beet write` only writes files whose tags in this (static) set differ from the
+            # database; add_media_field does not add to it, so a new score alone would not be
+            # written without `-f`.
+            from beets.library import Item
+
+            tag_fields = getattr(Item, "_media_tag_fields", None)
+            if isinstance(tag_fields, set):
+                tag_fields.add("penthy")
 
         self.import_stages = [self.import_stage]
         self.register_listener("import_begin", self.import_begin)
         self.register_listener("import_task_created", self.import_task_created)
         self.register_listener("import_task_before_choice", self.before_choice)
+        self.register_listener("import_task_files", self.import_task_files)
 
     # -- shared ---------------------------------------------------------------------------
 
@@ -348,6 +367,29 @@ class PenthyPlugin(BeetsPlugin):
             raise _error(str(exc)) from None
         return analyzer
 
+    def write_score(self, item) -> bool:
+        """Put the item's score in its file's tag, and change nothing else in the file.
+
+        (``item.write()`` would also rewrite every other tag from the database.) Needs the
+        media field, registered when `write_tag` is on.
+        """
+        from mediafile import MediaFile, UnreadableFileError
+
+        if "penthy" not in MediaFile.__dict__:
+            return False
+        path = util.syspath(item.path)
+        try:
+            mf = MediaFile(path)
+            if mf.penthy == item.get("penthy"):
+                return False
+            mf.penthy = item.get("penthy")
+            mf.save()
+        except (UnreadableFileError, OSError) as exc:
+            self._log.error("cannot write the tag of {}: {}", util.displayable_path(item.path), exc)
+            return False
+        item.mtime = item.current_mtime()  # beets' own writes do this, so `beet update` skips it
+        return True
+
     @staticmethod
     def wanted(item, settings: Settings) -> bool:
         return _normal_format(item.get("format") or "") in settings.formats
@@ -356,7 +398,7 @@ class PenthyPlugin(BeetsPlugin):
 
     def import_begin(self, session):
         settings = self.settings()
-        if settings.auto:
+        if settings.auto and not session.config["pretend"].get(bool):
             self.load_model(settings)
         self._import_settings = settings
 
@@ -416,13 +458,17 @@ class PenthyPlugin(BeetsPlugin):
         return None
 
     def _task_warning(self, task, suspects, count) -> str:
-        if getattr(task, "is_album", False) and task.items:
-            first = task.items[0]
-            name = f"{first.get('albumartist') or first.get('artist') or '?'} - {first.get('album') or '?'}"
+        first = task.items[0] if task.items else None
+        if getattr(task, "is_album", False):
+            artist = first and (first.get("albumartist") or first.get("artist"))
+            album = first and first.get("album")
+            name = f"{artist or '?'} - {album}" if album else util.displayable_path(task.paths[0])
             if count == 1:
                 return f"penthy: {name}: its only lossless track looks transcoded"
             return f"penthy: {name}: {len(suspects)} of {count} tracks look transcoded"
-        return f"penthy: {util.displayable_path(task.paths)} looks transcoded (score {suspects[0].score:.4f})"
+        title = first and first.get("title")
+        name = f"{first.get('artist') or '?'} - {title}" if title else util.displayable_path(task.paths[0])
+        return f"penthy: {name} looks transcoded (score {suspects[0].score:.4f})"
 
     def import_stage(self, session, task):
         """Score the task's lossless items, store them, warn about transcodes."""
@@ -469,6 +515,22 @@ class PenthyPlugin(BeetsPlugin):
         except Exception as exc:  # noqa: BLE001 - nothing may escape into the importer
             self._log.error("analysis of {} failed: {}", util.displayable_path(task.paths), exc)
 
+    def import_task_files(self, session, task):
+        """With `write_tag` and `import.write`, tag the files where they now are.
+
+        The importer writes tags only for matches it applies, not for as-is imports; this
+        writes the score (and nothing else) in both cases.
+        """
+        try:
+            settings = self._settings_for_import()
+            if not (settings.auto and settings.write_tag and session.config["write"].get(bool)):
+                return
+            for item in task.imported_items():
+                if item.get("penthy") is not None and self.write_score(item):
+                    item.store()
+        except Exception as exc:  # noqa: BLE001 - nothing may escape into the importer
+            self._log.error("cannot write tags for {}: {}", util.displayable_path(task.paths), exc)
+
     # -- command ----------------------------------------------------------------------------
 
     def commands(self):
@@ -505,13 +567,23 @@ class PenthyPlugin(BeetsPlugin):
             if opts.write:
                 self._log.warning("not writing tags: set `penthy.write_tag: yes` to store the score in files")
             write = False
-        plot_dir = report_path = None
+        plot_dir = report_path = scratch = None
         if opts.plot:
             plot_dir = os.path.abspath(os.path.expanduser(opts.plot))
-            self._optional("plots")
+            plots = self._optional("plots")
+            try:
+                getattr(plots, "require", lambda: None)()  # matplotlib missing: say so now
+            except ImportError as exc:
+                raise _error(str(exc)) from None
         if opts.report:
-            report_path = os.path.abspath(opts.report)
+            report_path = os.path.abspath(os.path.expanduser(opts.report))
             self._optional("report")
+            if not plot_dir and pictures_available():
+                # Pictures for the report alone: drawn in a folder removed afterwards.
+                import tempfile
+
+                scratch = tempfile.TemporaryDirectory(prefix="penthy-")
+                plot_dir = scratch.name
 
         analyzer = self.load_model(settings)
         version = analyzer.model.version
@@ -533,7 +605,7 @@ class PenthyPlugin(BeetsPlugin):
 
         counts = {LOSSLESS: 0, TRANSCODED: 0, INCONCLUSIVE: 0, ERROR: 0}
         results, pictures = [], {}
-        progress = Progress()
+        progress = Progress(sys.stderr)
         progress.total = len(todo)
         started = time.monotonic()
         interrupted = False
@@ -545,7 +617,7 @@ class PenthyPlugin(BeetsPlugin):
                 if not pretend and result.verdict != ERROR:
                     apply_result(item, result)
                     if write:
-                        item.try_write()
+                        self.write_score(item)
                     item.store()
                 if not opts.quiet or result.verdict in (TRANSCODED, ERROR):
                     progress.clear()
@@ -577,14 +649,19 @@ class PenthyPlugin(BeetsPlugin):
         if interrupted:
             summary += "; interrupted: run the command again to go on"
         ui.print_(summary)
-        if report_path and results:
-            out = self._call_optional("report", "write_report", results, report_path, pictures or None)
-            if out is not None:
-                ui.print_(f"penthy: report written to {out}")
+        try:
+            if report_path and results:
+                out = self._call_optional("report", "write_report", results, report_path, pictures or None)
+                if out is not None:
+                    ui.print_(f"penthy: report written to {out}")
+        finally:
+            if scratch is not None:
+                scratch.cleanup()
         if interrupted:
             raise KeyboardInterrupt
 
-    def _optional(self, module: str):
+    @staticmethod
+    def _optional(module: str):
         """penthy_model.<module>, or a UserError saying what is missing."""
         from importlib import import_module
 
@@ -595,7 +672,7 @@ class PenthyPlugin(BeetsPlugin):
 
     def _call_optional(self, module: str, function: str, *args):
         try:
-            return getattr(self._optional(module), function)(*args)
+            return getattr(PenthyPlugin._optional(module), function)(*args)
         except ImportError as exc:
             raise _error(str(exc)) from None
         except (OSError, ValueError) as exc:

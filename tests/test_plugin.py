@@ -1,0 +1,472 @@
+"""The beets plugin, with real beets (its test helpers), real generated files and the
+hand-made ONNX model from helpers.tiny_model (genuine full band: high score, MP3-128 twin:
+low score)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from beets import config, importer, ui
+from beets.library import Item
+from beets.test.helper import AutotagStub, ImportHelper, PluginMixin
+from beets.util import cached_classproperty
+from mediafile import MediaFile
+
+from helpers import mp3_twin, music, tiny_model, write_flac
+
+ROOT = Path(__file__).resolve().parent.parent
+SECONDS = 4.0
+
+
+def _tag(path: Path, **tags) -> Path:
+    mf = MediaFile(str(path))
+    mf.update(tags)
+    mf.save()
+    return path
+
+
+def _corrupt(src: Path, dst: Path) -> Path:
+    """Valid FLAC metadata (beets reads the file) over garbage audio (decoding fails)."""
+    data = src.read_bytes()
+    pos = 4
+    while True:
+        header, length = data[pos], int.from_bytes(data[pos + 1:pos + 4], "big")
+        pos += 4 + length
+        if header & 0x80:
+            break
+    noise = np.random.default_rng(7).integers(0, 256, len(data) - pos, dtype=np.uint8).tobytes()
+    dst.write_bytes(data[:pos] + noise)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def audio(tmp_path_factory):
+    """Generated source files: genuine ones, their MP3-128 twins, and a few special ones."""
+    d = tmp_path_factory.mktemp("audio")
+    files = {}
+    for n in (1, 2, 3):
+        files[f"genuine{n}"] = write_flac(d / f"genuine{n}.flac", music(SECONDS, seed=10 + n))
+        files[f"fake{n}"] = mp3_twin(files[f"genuine{n}"], d / f"fake{n}.flac", 128)
+    files["corrupt"] = _corrupt(files["genuine1"], d / "corrupt.flac")
+    # 16-bit audio in a 24-bit container.
+    x = np.round(music(SECONDS, seed=20) * 32767).astype(np.int32) << 16
+    files["bits16in24"] = d / "bits16in24.flac"
+    sf.write(str(files["bits16in24"]), x, 44100, subtype="PCM_24")
+    # 44.1 kHz music brought to 96 kHz by an ideal (brick-wall) resampler.
+    x = music(SECONDS, seed=21)
+    n, m = len(x), int(len(x) * 96000 / 44100)
+    spectrum = np.zeros((m // 2 + 1, x.shape[1]), complex)
+    spectrum[: n // 2 + 1] = np.fft.rfft(x, axis=0)
+    files["upsampled"] = d / "upsampled.flac"
+    sf.write(str(files["upsampled"]), (np.fft.irfft(spectrum, m, axis=0) * m / n).astype(np.float32), 96000,
+             subtype="PCM_24")
+    # A lossy file beside them: beets imports it, penthy leaves it alone.
+    files["lossy"] = d / "lossy.mp3"
+    sf.write(str(files["lossy"]), music(SECONDS, seed=30), 44100, format="MP3")
+    return files
+
+
+@pytest.fixture(scope="session")
+def model_v2(tmp_path_factory):
+    """Another model version whose thresholds call everything below 0.99 transcoded."""
+    return tiny_model(tmp_path_factory.mktemp("model2") / "retrained.onnx", version="tiny-test-2",
+                      thresholds=(0.99, 0.995))
+
+
+@pytest.fixture(autouse=True)
+def isolation():
+    """Item._types is cached per class: forget it around tests that load plugins. beets'
+    command line adds a log handler bound to the sys.stderr of its time: drop it after."""
+    beets_log = logging.getLogger("beets")
+    handlers = list(beets_log.handlers)
+    cached_classproperty.cache.clear()
+    yield
+    cached_classproperty.cache.clear()
+    beets_log.handlers[:] = handlers
+
+
+@pytest.fixture
+def no_media_field():
+    """Remove the `penthy` file tag that write_tag: yes registers on MediaFile."""
+    yield
+    if "penthy" in MediaFile.__dict__:
+        delattr(MediaFile, "penthy")
+    Item._media_fields.discard("penthy")
+    Item._media_tag_fields.discard("penthy")
+
+
+class PenthyHelper(PluginMixin, ImportHelper):
+    plugin = "penthy"
+    preload_plugin = False
+    plugin_config: dict = {}
+
+    @pytest.fixture(autouse=True)
+    def configure(self, setup, model_path, audio):
+        self.audio = audio
+        self.config["penthy"].set({"model": str(model_path), "threads": 1, **self.plugin_config})
+        self.config["import"]["copy"] = False
+        self.config["import"]["write"] = False
+        self.load_plugins()
+        cached_classproperty.cache.clear()  # the library was opened before the plugin loaded
+        yield
+
+    def album(self, name: str, *keys: str, tags: bool = True) -> Path:
+        """An album folder in the import path with copies of the named files."""
+        folder = self.import_path / name
+        folder.mkdir()
+        for n, key in enumerate(keys, 1):
+            src = self.audio[key]
+            dst = folder / f"{n:02d} {key}{src.suffix}"
+            shutil.copy(src, dst)
+            if tags:
+                _tag(dst, title=key, artist="Artist", album=name, albumartist="Artist", track=n)
+        return folder
+
+    def import_asis(self, *paths: Path):
+        self.run_command("import", "-A", *map(str, paths))
+
+    def item(self, title: str) -> Item:
+        (item,) = self.lib.items(f"title:{title}")
+        return item
+
+    def titles(self, query) -> set[str]:
+        return {i.title for i in self.lib.items(query)}
+
+    def plugin_obj(self):
+        from beets import plugins
+
+        (plugin,) = [p for p in plugins.find_plugins() if p.name == "penthy"]
+        return plugin
+
+
+class TestImport(PenthyHelper):
+    def test_import_stores_typed_fields(self, capsys, caplog):
+        folder = self.album("Mixed", "genuine1", "fake1", "lossy")
+        with caplog.at_level(logging.WARNING):
+            self.import_asis(folder)
+        genuine, fake, lossy = self.item("genuine1"), self.item("fake1"), self.item("lossy")
+        assert genuine.penthy_verdict == "lossless" and genuine.penthy > 0.7
+        assert fake.penthy_verdict == "transcoded" and fake.penthy < 0.3
+        assert isinstance(genuine.penthy, float) and isinstance(genuine.penthy_cutoff, int)
+        assert genuine.penthy_cutoff > 20000 > 18000 > fake.penthy_cutoff
+        assert genuine.penthy_bits == 16 and genuine.penthy_model == "tiny-test-1"
+        assert genuine.get("penthy_upsampled_from") is None
+        # Only lossless formats are analysed.
+        assert lossy.format == "MP3" and lossy.get("penthy") is None and lossy.get("penthy_verdict") is None
+        # The warning names the album and the count.
+        assert any("Artist - Mixed: 1 of 2 tracks look transcoded" in r.getMessage() for r in caplog.records)
+
+    def test_queries_find_exactly_the_fakes(self, capsys):
+        self.import_asis(self.album("A", "genuine1", "fake1", "genuine2"), self.album("B", "fake2", "genuine3"))
+        assert self.titles("penthy:..0.5") == {"fake1", "fake2"}
+        assert self.titles("penthy_verdict:transcoded") == {"fake1", "fake2"}
+        assert self.titles("penthy:0.5..") == {"genuine1", "genuine2", "genuine3"}
+        # Sorting is numeric and templates show 4 decimals.
+        capsys.readouterr()
+        self.run_command("ls", "-f", "$penthy $title", "penthy+")
+        lines = capsys.readouterr().out.splitlines()
+        scores = [float(line.split()[0]) for line in lines]
+        assert scores == sorted(scores) and len(lines) == 5
+        assert all(len(line.split()[0].split(".")[1]) == 4 for line in lines)
+        assert {line.split()[1] for line in lines[:2]} == {"fake1", "fake2"}
+
+    def test_album_aggregates(self):
+        self.import_asis(self.album("Mixed", "genuine1", "fake1"), self.album("Clean", "genuine2", "genuine3"),
+                         self.album("Fake", "fake2", "fake3"))
+        assert {a.album for a in self.lib.albums("penthy_min:..0.5")} == {"Mixed", "Fake"}
+        assert {a.album for a in self.lib.albums("penthy_transcoded:0.5..")} == {"Mixed", "Fake"}
+        assert {a.album for a in self.lib.albums("penthy_transcoded:1")} == {"Fake"}
+        (mixed,) = self.lib.albums("album:Mixed")
+        assert mixed.penthy_transcoded == 0.5 and mixed.penthy_min == self.item("fake1").penthy
+        # The album fields are stored on the album, not copied onto its tracks (which still
+        # see them, as beets lets items read their album's fields).
+        assert "penthy_min" not in self.item("genuine1")._values_flex
+        assert self.item("genuine1").penthy_min == mixed.penthy_min
+
+    def test_hires_fields(self):
+        self.import_asis(self.album("Hires", "bits16in24", "upsampled"))
+        assert self.titles("penthy_upsampled_from:44100") == {"upsampled"}
+        bits = self.item("bits16in24")
+        assert bits.bitdepth == 24 and bits.penthy_bits == 16
+        assert self.item("upsampled").penthy_bits == 24
+        assert self.titles("penthy_bits:..20") == {"bits16in24"}
+
+    def test_corrupt_file_does_not_abort_the_import(self, caplog):
+        with caplog.at_level(logging.ERROR):
+            self.import_asis(self.album("Broken", "genuine1", "corrupt", "fake1"))
+        assert self.titles("") == {"genuine1", "corrupt", "fake1"}
+        assert self.item("corrupt").get("penthy_verdict") is None
+        assert self.titles("penthy_verdict:transcoded") == {"fake1"}
+        assert any("corrupt" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+
+    def test_skipped_when_already_scored_by_this_model(self):
+        folder = self.album("A", "genuine1")
+        self.import_asis(folder)
+        item = self.item("genuine1")
+        item.penthy = 0.5
+        item.store()
+        self.run_command("import", "-A", "-L", "title:genuine1")  # re-import from the library
+        assert self.item("genuine1").penthy == 0.5
+
+    def test_auto_off(self):
+        self.config["penthy"]["auto"] = False
+        self.import_asis(self.album("A", "genuine1"))
+        assert self.item("genuine1").get("penthy_verdict") is None
+
+    def test_pretend_import_analyses_nothing(self, monkeypatch):
+        self.config["penthy"]["on_transcoded"] = "skip"
+        plugin = self.plugin_obj()
+        monkeypatch.setattr(type(plugin), "analyzer", lambda *a: pytest.fail("analysed in pretend mode"))
+        self.run_command("import", "-A", "--pretend", str(self.album("A", "fake1")))
+
+
+class TestImportChoice(PenthyHelper):
+    def test_skip_transcoded_albums(self, capsys):
+        self.config["penthy"]["on_transcoded"] = "skip"
+        self.import_asis(self.album("Fakey", "genuine1", "fake1"), self.album("Clean", "genuine2"))
+        assert self.titles("") == {"genuine2"}
+        assert "Artist - Fakey: 1 of 2 tracks look transcoded; skipping it" in capsys.readouterr().out
+
+    @pytest.mark.parametrize("answer,count", [("s", 0), ("c", 2)])
+    def test_ask_before_choosing_a_match(self, monkeypatch, capsys, answer, count):
+        self.config["penthy"]["on_transcoded"] = "ask"
+        asked = []
+
+        def input_options(options, *args, **kwargs):
+            asked.append(tuple(options))
+            assert len(asked) < 5, f"prompted again and again: {asked}"
+            # Ours gets the answer; beets' own candidate prompt gets "use as-is".
+            return answer if len(asked) == 1 else "u"
+
+        monkeypatch.setattr(ui, "input_options", input_options)
+        matcher = AutotagStub(AutotagStub.IDENT).install()
+        try:
+            self.run_command("import", str(self.album("Fakey", "genuine1", "fake1")))
+        finally:
+            matcher.restore()
+        assert asked[0] == ("skip", "continue", "aBort")
+        assert len(self.lib.items()) == count
+        assert "Artist - Fakey: 1 of 2 tracks look transcoded" in capsys.readouterr().out
+
+
+class TestThreadedImport(PenthyHelper):
+    db_on_disk = True
+    plugin_config = {"threads": 3}
+
+    def test_threaded_import_with_an_on_disk_database(self):
+        self.config["threaded"] = True
+        self.import_asis(self.album("A", "genuine1", "fake1", "genuine2"), self.album("B", "fake2", "genuine3"))
+        assert self.titles("penthy:..0.5") == {"fake1", "fake2"}
+        assert self.titles("penthy:0.5..") == {"genuine1", "genuine2", "genuine3"}
+        assert {a.album for a in self.lib.albums("penthy_min:..0.5")} == {"A", "B"}
+
+
+class TestCommand(PenthyHelper):
+    plugin_config = {"auto": False}
+
+    @pytest.fixture(autouse=True)
+    def library(self, configure):
+        self.import_asis(self.album("A", "genuine1", "fake1"), self.album("B", "genuine2", "corrupt"))
+
+    def out(self, capsys, *args) -> str:
+        capsys.readouterr()
+        self.run_command("penthy", *args)
+        return capsys.readouterr().out
+
+    def test_pretend_stores_nothing(self, capsys):
+        out = self.out(capsys, "-p")
+        assert "transcoded" in out and "lossless" in out and "nothing stored" in out
+        assert self.titles("penthy_verdict::.") == set()
+
+    def test_scores_skips_and_forces(self, capsys):
+        out = self.out(capsys)
+        assert self.titles("penthy:..0.5") == {"fake1"}
+        assert self.titles("penthy:0.5..") == {"genuine1", "genuine2"}
+        assert "4 analysed" in out and "1 errors" in out
+        assert any(line.startswith("error") and "corrupt" in line for line in out.splitlines())
+        assert {a.album for a in self.lib.albums("penthy_min:..0.5")} == {"A"}
+
+        item = self.item("genuine1")
+        true_score, item.penthy = item.penthy, 0.25
+        item.store()
+        out = self.out(capsys)
+        assert self.item("genuine1").penthy == 0.25  # skipped: already scored by this model
+        assert "skipped" in out or "nothing to analyse" in out
+        assert "genuine1" not in out
+
+        out = self.out(capsys, "-f", "genuine1")
+        assert self.item("genuine1").penthy == true_score
+        assert "1 analysed" in out and "lossless" in out
+
+        # The corrupt file is retried (nothing was stored for it) and stays unscored.
+        out = self.out(capsys)
+        assert "1 analysed" in out and "1 errors" in out
+        assert self.item("corrupt").get("penthy_verdict") is None
+
+    def test_quiet_album_mode_and_threads(self, capsys):
+        out = self.out(capsys, "-q", "-a", "-t", "2", "album:A")
+        lines = out.splitlines()
+        assert len(lines) == 2 and "transcoded" in lines[0] and "fake1" in lines[0]
+        assert "2 analysed" in lines[1]
+        assert self.titles("penthy_verdict::.") == {"genuine1", "fake1"}
+
+    def test_new_model_version_triggers_reanalysis(self, capsys, model_v2):
+        self.out(capsys)
+        assert {i.get("penthy_model") for i in self.lib.items("penthy_verdict::.")} == {"tiny-test-1"}
+        self.config["penthy"]["model"] = str(model_v2)
+        out = self.out(capsys)
+        assert "4 analysed" in out  # 3 re-analysed, the corrupt file tried again
+        assert {i.get("penthy_model") for i in self.lib.items("penthy_verdict::.")} == {"tiny-test-2"}
+        # The retrained model's own thresholds apply: 0.99 calls the genuine files transcoded.
+        assert self.titles("penthy_verdict:transcoded") == {"genuine1", "genuine2", "fake1"}
+
+    def test_threshold_override(self, capsys):
+        self.config["penthy"]["threshold"] = 0.95
+        self.out(capsys)
+        assert self.titles("penthy_verdict:transcoded") == {"genuine1", "genuine2", "fake1"}
+        self.config["penthy"]["threshold"] = {"transcoded": 0.05, "lossless": 0.5}
+        self.out(capsys, "-f")
+        assert self.titles("penthy_verdict:transcoded") == set()
+        assert self.titles("penthy_verdict:inconclusive") == {"fake1"}
+
+    def test_interrupted_run_keeps_what_is_done_and_resumes(self, capsys, monkeypatch):
+        from penthy_model.analyze import Analyzer
+
+        real, calls = Analyzer.analyze, []
+
+        def analyze(analyzer, path):
+            calls.append(path)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return real(analyzer, path)
+
+        monkeypatch.setattr(Analyzer, "analyze", analyze)
+        with pytest.raises(KeyboardInterrupt):
+            self.run_command("penthy", "-t", "1", "album:A")
+        assert self.titles("penthy_verdict::.") == {"genuine1"}
+        assert "interrupted" in capsys.readouterr().out
+        out = self.out(capsys, "album:A")
+        assert "1 analysed" in out and self.titles("penthy_verdict::.") == {"genuine1", "fake1"}
+
+    @pytest.mark.parametrize("option,value,message", [
+        ("threads", 0, "threads"),
+        ("threads", "many", "threads"),
+        ("formats", 5, "formats"),
+        ("model", "/nonexistent/model.onnx", "no such file"),
+        ("threshold", 2, "threshold"),
+        ("threshold", {"transcoded": 0.8, "lossless": 0.2}, "threshold"),
+        ("auto", "perhaps", "auto"),
+        ("write_tag", "sometimes", "write_tag"),
+        ("on_transcoded", "maybe", "on_transcoded"),
+    ])
+    def test_bad_config_is_a_user_error(self, option, value, message):
+        self.config["penthy"][option] = value
+        with pytest.raises(ui.UserError, match=message):
+            self.run_command("penthy")
+        with pytest.raises(ui.UserError, match=message):
+            self.import_asis(self.album("C", "genuine3"))
+        assert self.titles("title:genuine3") == set()  # the import did not start
+
+    def test_model_without_its_sidecar(self, tmp_path):
+        lonely = tmp_path / "lonely.onnx"
+        lonely.write_bytes(b"not a model")
+        self.config["penthy"]["model"] = str(lonely)
+        with pytest.raises(ui.UserError, match="lonely.json"):
+            self.run_command("penthy")
+
+
+@pytest.mark.usefixtures("no_media_field")
+class TestFileTag(PenthyHelper):
+    plugin_config = {"write_tag": True}
+
+    def test_write_and_read_back_leaves_audio_and_other_tags(self, capsys):
+        folder = self.album("A", "genuine1")
+        path = next(folder.iterdir())
+        before = _flac_state(path)
+        self.import_asis(folder)
+        item = self.item("genuine1")
+        assert MediaFile(str(path)).penthy is None  # import.write is off
+
+        self.run_command("penthy", "-f", "-w")
+        after = _flac_state(path)
+        tag = after["tags"].pop("penthy")
+        assert tag == [f"{item.penthy:.4f}"]
+        assert after == before  # same MD5 in STREAMINFO, same samples, same other tags
+        _flac_test(path)
+
+        # beet write puts the database value in the file, beet update reads it back.
+        item.penthy = 0.1234
+        item.store()
+        self.run_command("write")
+        assert _flac_state(path)["tags"]["penthy"] == ["0.1234"]
+        from mutagen.flac import FLAC
+
+        flac = FLAC(str(path))
+        flac["PENTHY"] = "0.4321"  # another program edits the tag
+        flac.save()
+        os.utime(path, (os.path.getatime(path), os.path.getmtime(path) + 10))
+        self.run_command("update")
+        assert self.item("genuine1").penthy == 0.4321
+        _flac_test(path)
+
+    def test_nowrite(self):
+        folder = self.album("A", "genuine1")
+        path = next(folder.iterdir())
+        self.import_asis(folder)
+        self.run_command("penthy", "-f", "-W")
+        assert "penthy" not in _flac_state(path)["tags"]
+        assert self.item("genuine1").get("penthy") is not None
+
+    def test_import_writes_the_tag(self):
+        self.config["import"]["write"] = True
+        folder = self.album("A", "fake1")
+        self.import_asis(folder)
+        value = MediaFile(str(next(folder.iterdir()))).penthy
+        assert value is not None and abs(value - self.item("fake1").penthy) < 1e-9
+
+
+def _flac_state(path: Path) -> dict:
+    from mutagen.flac import FLAC
+
+    flac = FLAC(str(path))
+    samples, _ = sf.read(str(path), dtype="int32")
+    return {
+        "md5": flac.info.md5_signature,
+        "samples": hashlib.sha256(samples.tobytes()).hexdigest(),
+        "tags": {k.lower(): v for k, v in (flac.tags or {}).as_dict().items()},
+    }
+
+
+def _flac_test(path: Path):
+    if shutil.which("flac") is None:
+        return
+    done = subprocess.run(["flac", "-t", "-s", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_plugin_loads_without_heavy_modules(tmp_path):
+    """Loading the plugin must not import numpy's heavy users: the analysis loads on first use."""
+    code = (
+        "import sys, beets.plugins\n"
+        "from beets import config\n"
+        "config['plugins'] = ['penthy']\n"
+        "beets.plugins.load_plugins()\n"
+        "assert [p.name for p in beets.plugins.find_plugins()] == ['penthy']\n"
+        "heavy = [m for m in ('soundfile', 'onnxruntime', 'penthy_model.analyze', 'penthy_model.inference')"
+        " if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    env = dict(os.environ, BEETSDIR=str(tmp_path), HOME=str(tmp_path),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
