@@ -401,6 +401,8 @@ class PenthyPlugin(BeetsPlugin):
         if settings.auto and not session.config["pretend"].get(bool):
             self.load_model(settings)
         self._import_settings = settings
+        with self._early_lock:
+            self._early.clear()
 
     def _settings_for_import(self) -> Settings:
         if self._import_settings is None:
@@ -476,21 +478,18 @@ class PenthyPlugin(BeetsPlugin):
             settings = self._settings_for_import()
             if not settings.auto:
                 return
-            version = None
             items = [i for i in task.imported_items() if self.wanted(i, settings)]
+            with self._early_lock:
+                early = {i.path: self._early.pop(i.path) for i in items if i.path in self._early}
             if not items:
                 return
             analyzer = self.analyzer(settings)
-            version = analyzer.model.version
             if not settings.force:
-                items = [i for i in items if not scored_by(i, version)]
-            with self._early_lock:
-                early = {i.path: self._early.pop(i.path) for i in items if i.path in self._early}
+                items = [i for i in items if not scored_by(i, analyzer.model.version)]
             fresh = [i for i in items if i.path not in early]
-            results = list(early.items())
+            by_path = dict(early)
             for item, result in analyse_items(analyzer, fresh, settings.threads):
-                results.append((item.path, result))
-            by_path = dict(results)
+                by_path[item.path] = result
             suspects, scored = [], 0
             for item in items:
                 result = by_path[item.path]

@@ -208,6 +208,23 @@ class TestImport(PenthyHelper):
         assert self.titles("penthy_verdict:transcoded") == {"fake1"}
         assert any("corrupt" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
 
+    def test_unexpected_exception_in_the_analysis_does_not_abort_the_import(self, monkeypatch, caplog):
+        from penthy_model.analyze import Analyzer
+
+        real = Analyzer.analyze
+
+        def analyze(analyzer, path):
+            if "fake1" in os.fsdecode(path):
+                raise RuntimeError("engine bug")
+            return real(analyzer, path)
+
+        monkeypatch.setattr(Analyzer, "analyze", analyze)
+        with caplog.at_level(logging.ERROR):
+            self.import_asis(self.album("A", "genuine1", "fake1"), self.album("B", "fake2"))
+        assert self.titles("") == {"genuine1", "fake1", "fake2"}
+        assert self.titles("penthy_verdict::.") == {"genuine1", "fake2"}
+        assert any("engine bug" in r.getMessage() for r in caplog.records)
+
     def test_skipped_when_already_scored_by_this_model(self):
         folder = self.album("A", "genuine1")
         self.import_asis(folder)
