@@ -606,6 +606,7 @@ class PenthyPlugin(BeetsPlugin):
         results, pictures = [], {}
         progress = Progress(sys.stderr)
         progress.total = len(todo)
+        progress.update(0)
         started = time.monotonic()
         interrupted = False
         stream = analyse_items(analyzer, todo, jobs)
