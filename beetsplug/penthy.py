@@ -235,15 +235,7 @@ def update_album(album) -> bool:
 
 
 def _facts(result) -> str:
-    facts = []
-    if result.cutoff_hz:
-        facts.append(f"cutoff {result.cutoff_hz / 1000:.1f} kHz")
-    if result.bits and result.bits_effective and result.bits_effective < result.bits:
-        facts.append(f"{result.bits_effective} of {result.bits} bits used")
-    if result.upsampled_from:
-        facts.append(f"upsampled from {result.upsampled_from / 1000:g} kHz")
-    if result.reason:
-        facts.append(result.reason)
+    facts = result.facts()
     return f"  ({'; '.join(facts)})" if facts else ""
 
 

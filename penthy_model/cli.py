@@ -44,15 +44,7 @@ def format_line(r: Result) -> str:
     if r.verdict == ERROR:
         return f"error         {r.path}: {r.reason}"
     score = "  -  " if r.score is None else f"{r.score:.3f}"
-    facts = []
-    if r.cutoff_hz:
-        facts.append(f"cutoff {r.cutoff_hz / 1000:.1f} kHz")
-    if r.bits and r.bits_effective and r.bits_effective < r.bits:
-        facts.append(f"{r.bits_effective} of {r.bits} bits used")
-    if r.upsampled_from:
-        facts.append(f"upsampled from {r.upsampled_from / 1000:g} kHz")
-    if r.reason:
-        facts.append(r.reason)
+    facts = r.facts()
     tail = f"  ({'; '.join(facts)})" if facts else ""
     return f"{r.verdict:<13} {score}  {r.path}{tail}"
 
@@ -60,7 +52,8 @@ def format_line(r: Result) -> str:
 class Progress:
     """A one-line progress bar with ETA on stderr, shown only on a terminal."""
 
-    def __init__(self, stream=sys.stderr, enabled=None):
+    def __init__(self, stream=None, enabled=None):
+        stream = sys.stderr if stream is None else stream  # looked up now: tests and beets swap it
         self.stream = stream
         self.enabled = stream.isatty() if enabled is None else enabled
         self.start = time.monotonic()

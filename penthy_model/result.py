@@ -37,3 +37,16 @@ class Result:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def facts(self) -> list[str]:
+        """The facts worth showing beside the verdict, in words."""
+        facts = []
+        if self.cutoff_hz:
+            facts.append(f"cutoff {self.cutoff_hz / 1000:.1f} kHz")
+        if self.bits and self.bits_effective and self.bits_effective < self.bits:
+            facts.append(f"{self.bits_effective} of {self.bits} bits used")
+        if self.upsampled_from:
+            facts.append(f"upsampled from {self.upsampled_from / 1000:g} kHz")
+        if self.reason:
+            facts.append(self.reason)
+        return facts
