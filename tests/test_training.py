@@ -79,6 +79,21 @@ def test_calibration_meets_the_false_positive_target():
     assert t.transcoded <= t.lossless
 
 
+def test_calibration_is_cautious_with_few_genuine_files_and_honours_band_limited_ones():
+    rng = np.random.default_rng(2)
+    genuine = rng.beta(8, 2, 40)  # far too few to read a 0.5% quantile off
+    limited = rng.beta(4, 3, 40)  # band-limited genuine files score lower
+    fakes = rng.beta(1, 12, 400)
+    scores = np.r_[genuine, limited, fakes]
+    labels = np.r_[np.ones(80), np.zeros(400)]
+    flags = np.r_[np.zeros(40), np.ones(40), np.zeros(400)].astype(bool)
+    t = train.calibrate(scores, labels, flags)
+    assert t.transcoded < genuine.min()  # the normal fit reaches below the smallest sample
+    assert np.mean(limited < t.transcoded) <= train.TARGET_FPR_BANDLIMITED
+    without = train.calibrate(np.r_[genuine, fakes], np.r_[np.ones(40), np.zeros(400)])
+    assert t.transcoded < without.transcoded  # the band-limited files pull it down
+
+
 def test_roc_auc_matches_its_definition():
     rng = np.random.default_rng(1)
     s, y = rng.random(300), (rng.random(300) < 0.5).astype(int)

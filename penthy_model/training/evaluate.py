@@ -157,13 +157,16 @@ def evaluate(corpus: Path, work: Path, model: Path, out: Path, jobs: int = 2, lo
 
     cut_val = np.array([cutoff_score(corpus / r["path"]) for r in val])
     cut_test = np.array([cutoff_score(corpus / r["path"]) for r in test])
-    t_cut = calibrate(cut_val[~np.isnan(cut_val)], val_labels[~np.isnan(cut_val)]).transcoded
+    val_limited = np.array([r["bandlimited"] for r in val])
+    ok = ~np.isnan(cut_val)
+    t_cut = calibrate(cut_val[ok], val_labels[ok], val_limited[ok]).transcoded
     systems["cutoff heuristic"] = metrics(test, baseline_verdicts(cut_test, t_cut), cut_test)
 
     tree = PixelTree().fit(cache, cache.select("train"))
     tree_val = tree.file_scores(cache, [index[id(r)] for r in val])
     tree_test = tree.file_scores(cache, [index[id(r)] for r in test])
-    t_tree = calibrate(tree_val[~np.isnan(tree_val)], val_labels[~np.isnan(tree_val)]).transcoded
+    ok = ~np.isnan(tree_val)
+    t_tree = calibrate(tree_val[ok], val_labels[ok], val_limited[ok]).transcoded
     systems["pixel tree"] = metrics(test, baseline_verdicts(tree_test, t_tree), tree_test)
 
     for name, s in (("penthy CNN", cnn), ("cutoff heuristic", cut_test), ("pixel tree", tree_test)):
