@@ -246,6 +246,8 @@ def _render(plan: ClipPlan, rng: np.random.Generator, tmp: Path, sr: int) -> np.
         x = sources.render_midi(mid, font, sr, tmp)
         if fam.startswith("mix"):
             loop = (sources.hydrogen_loop if fam == "mix_hydrogen" else sources.sonicpi_loop)(rng, sr, len(x) / sr)
+            n = min(len(x), len(loop))  # the loop can come out a sample short of the render
+            x, loop = x[:n], loop[:n]
             x = x / (np.max(np.abs(x)) or 1) + loop / (np.max(np.abs(loop)) or 1) * rng.uniform(0.2, 0.9)
         return x
     if fam == "avldrums":
