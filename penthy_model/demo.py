@@ -109,7 +109,8 @@ def beet(beetsdir: Path, *args: str) -> str:
     proc = subprocess.run([sys.executable, "-m", "beets", *args], env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"beet {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")
-    return proc.stdout + proc.stderr
+    noise = ("Created database backup",)  # beets' one-off schema migrations of a new library
+    return "\n".join(line for line in (proc.stdout + proc.stderr).splitlines() if not line.startswith(noise))
 
 
 def run(folder: Path) -> None:
@@ -126,7 +127,7 @@ def run(folder: Path) -> None:
         print(beet(beetsdir, "import", "-A", "-q", str(album)).strip())
     for args in (("ls", "-f", "$penthy  $penthy_verdict  $penthy_cutoff Hz  $album / $title"),
                  ("ls", "penthy:..0.5"),
-                 ("ls", "-a", "-f", "$album: lowest score $penthy_min, $penthy_transcoded transcoded")):
+                 ("ls", "-a", "-f", "$album: lowest score $penthy_min, share transcoded $penthy_transcoded")):
         print(f"\n$ beet {' '.join(repr(a) if ' ' in a else a for a in args)}")
         print(beet(beetsdir, *args).strip())
 
