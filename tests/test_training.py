@@ -112,3 +112,27 @@ def test_augmentation_keeps_empty_rows_empty_and_masks_the_top():
     assert torch.all(y[..., 52:, :] == 0)
     masked = (y[:, 0, 40:52, :] == 0).all(dim=(1, 2))
     assert 0 < int(masked.sum()) < 64  # some windows had their top hidden, not all
+
+
+def test_retrain_on_a_folder_of_lossless_files(tmp_path):
+    import soundfile as sf
+
+    from penthy_model.demo import music
+    from penthy_model.training import retrain
+
+    lossless = tmp_path / "lossless"
+    for i in range(4):
+        (lossless / f"artist{i % 2}").mkdir(parents=True, exist_ok=True)
+        sf.write(str(lossless / f"artist{i % 2}" / f"{i}.flac"), music(7.0, seed=40 + i), 44100, subtype="PCM_16")
+    # a "lossless" file that is really an MP3 must be screened out
+    from helpers import mp3_twin
+    mp3_twin(lossless / "artist0" / "0.flac", lossless / "artist0" / "fake.flac", 128)
+    made = retrain.build_user_corpus(lossless, tmp_path / "corpus", clips_per_file=1, fakes_per_clip=2, seed=0)
+    rows = dataset.read_manifest(tmp_path / "corpus")
+    assert made == 4  # the MP3 in disguise has a cliff and was left out
+    assert sum(r["label"] for r in rows) == 4 and len(rows) == 12
+    assert {r["family"] for r in rows} == {"artist0", "artist1"}
+    out = tmp_path / "mine.onnx"
+    train.main(["--corpus", str(tmp_path / "corpus"), "--work", str(tmp_path / "work"), "--out", str(out),
+                "--epochs", "1", "--steps", "2", "--threads", "1"])
+    assert Model(out).thresholds.transcoded <= Model(out).thresholds.lossless

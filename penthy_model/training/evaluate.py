@@ -144,6 +144,8 @@ def evaluate(corpus: Path, work: Path, model: Path, out: Path, jobs: int = 2, lo
     cache = build_cache(corpus, work / "cache", log=log)
     test = [r for r in cache.rows if r["split"] == "test"]
     val = [r for r in cache.rows if r["split"] == "val"]
+    if not test or not val:
+        raise SystemExit("evaluate: the corpus is too small to have both a validation and a test split")
     index = {id(r): i for i, r in enumerate(cache.rows)}
     test_labels = np.array([r["label"] for r in test])
     val_labels = np.array([r["label"] for r in val])
