@@ -102,8 +102,11 @@ def parse_args(argv):
     return args
 
 
-def _print(text: str, stream=sys.stdout):
-    stream.write(text.encode(stream.encoding or "utf-8", "backslashreplace").decode(stream.encoding or "utf-8") + "\n")
+def _print(text: str, stream=None):
+    """Print a line whatever the terminal's encoding (undecodable file names come out escaped)."""
+    stream = sys.stdout if stream is None else stream  # looked up now: callers may have swapped it
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    stream.write(text.encode(encoding, "backslashreplace").decode(encoding) + "\n")
     stream.flush()
 
 
