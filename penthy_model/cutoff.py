@@ -14,7 +14,7 @@ FFT_SECONDS = 2048 / 44100  # 21.5 Hz per bin: fine enough to place a cliff
 SMOOTH_HZ = 150.0  # moving-average width before looking for the edge
 CLIFF_DB = 20.0  # a spectrum whose top band spans less than this never falls silent
 ABOVE_FLOOR_DB = 12.0  # content is this far above the quietest part of the top band
-SEARCH_FROM_HZ = 10000.0
+SEARCH_FROM_HZ = 1000.0  # low enough to place the edge of music with nothing up high
 MAX_WINDOWS = 6  # a long-term average needs no more; the model's windows are spread anyway
 
 
