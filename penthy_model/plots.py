@@ -240,23 +240,16 @@ def _titles(fig, result: Result) -> None:
 
 
 def facts(result: Result) -> list[str]:
-    """Short facts about the file for the picture's second line."""
+    """Short facts about the file for the picture's second line: the format, then the
+    same facts the CLI prints beside a verdict."""
     out = []
     if result.sample_rate:
         out.append(f"{result.sample_rate / 1000:g} kHz")
     if result.bits:
-        padded = result.bits_effective and result.bits_effective < result.bits
-        used = f" ({result.bits_effective} used)" if padded else ""
-        out.append(f"{result.bits} bit{used}")
+        out.append(f"{result.bits} bit")
     if result.channels:
         out.append({1: "mono", 2: "stereo"}.get(result.channels, f"{result.channels} ch"))
-    if result.cutoff_hz:
-        out.append(f"cutoff {result.cutoff_hz / 1000:.1f} kHz")
-    if result.upsampled_from:
-        out.append(f"upsampled from {result.upsampled_from / 1000:g} kHz")
-    if result.reason:
-        out.append(result.reason)
-    return out
+    return out + result.facts()
 
 
 def _clock(seconds: float) -> str:
