@@ -229,7 +229,7 @@ def scan(args, evidence: Evidence | None = None) -> int:
     progress.clear()
     if not args.json:
         took = time.monotonic() - started
-        _print(f"{len(files)} files in {took:.1f} s: {counts[LOSSLESS]} lossless, {counts[TRANSCODED]} transcoded, "
+        _print(f"{len(files)} file{'' if len(files) == 1 else 's'} in {took:.1f} s: {counts[LOSSLESS]} lossless, {counts[TRANSCODED]} transcoded, "
                f"{counts[INCONCLUSIVE]} inconclusive, {counts[ERROR]} errors", sys.stderr)
     if evidence is not None and not evidence.finish():
         return EXIT_ERROR
