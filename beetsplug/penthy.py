@@ -15,8 +15,6 @@ import os
 import sys
 import threading
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from beets import importer, ui, util
@@ -144,44 +142,18 @@ def media_field():
     )
 
 
-def _error_result(path, message):
-    from penthy_model.result import Result
-
-    return Result(os.fsdecode(path), ERROR, reason=message)
-
-
 def analyse_items(analyzer, items, jobs: int):
     """Yield (item, Result) in the order of ``items``, ``jobs`` files at a time.
 
-    At most ``2 * jobs`` files are queued, and leaving early (an exception, Ctrl-C, the
-    consumer stopping) cancels what has not started, so it does not wait for the rest.
-    Never raises for a file: an unexpected exception becomes an ``error`` result.
+    The engine's ``analyze_many`` does the work: a bounded queue that stops at once when
+    this generator is closed, and an error result, never an exception, for a bad file.
     """
-
-    def one(item):
-        try:
-            return analyzer.analyze(util.syspath(item.path))
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-            return _error_result(item.path, f"{type(exc).__name__}: {exc}")
-
-    items = iter(items)
-    if jobs <= 1:
-        for item in items:
-            yield item, one(item)
-        return
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="penthy")
-    pending = deque()
+    items = list(items)
+    results = analyzer.analyze_many([util.syspath(item.path) for item in items], jobs)
     try:
-        for item in items:
-            pending.append((item, pool.submit(one, item)))
-            if len(pending) >= 2 * jobs:
-                done_item, future = pending.popleft()
-                yield done_item, future.result()
-        while pending:
-            done_item, future = pending.popleft()
-            yield done_item, future.result()
+        yield from zip(items, results)
     finally:
-        pool.shutdown(wait=not pending, cancel_futures=True)
+        results.close()
 
 
 def apply_result(item, result) -> None:

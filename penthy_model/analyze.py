@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
-import numpy as np
 import soundfile as sf
 
 from .audio import read_windows
@@ -14,7 +14,7 @@ from .bitdepth import effective_bits
 from .constants import MIN_SAMPLE_RATE
 from .cutoff import estimate_cutoff
 from .features import window_features, window_length
-from .inference import Model, Thresholds
+from .inference import Model, ModelError, Thresholds
 from .result import ERROR, INCONCLUSIVE, Result
 from .upsampling import upsampled_from
 from .verdict import content_flags, decide
@@ -65,13 +65,36 @@ class Analyzer:
         result.score = round(score, 4)
         return result
 
+    def _analyze_or_error(self, path) -> Result:
+        """``analyze``, with an unexpected exception for one file turned into its error result."""
+        try:
+            return self.analyze(path)
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one odd file must not stop a long scan
+            return Result(display_path(path), ERROR, reason=f"{type(exc).__name__}: {_describe(exc)}")
+
     def analyze_many(self, paths: Iterable, jobs: int = 1) -> Iterator[Result]:
-        """Results in the order of ``paths``, analysing ``jobs`` files at a time."""
+        """Results in the order of ``paths``, analysing ``jobs`` files at a time.
+
+        At most ``2 * jobs`` files are queued ahead of the consumer, and leaving early (an
+        exception, Ctrl-C, closing the iterator) cancels what has not started instead of
+        waiting for it. A file never stops the run: what goes wrong is in its result.
+        """
         if jobs <= 1:
-            yield from map(self.analyze, paths)
+            yield from map(self._analyze_or_error, paths)
             return
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            yield from pool.map(self.analyze, paths)
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="penthy")
+        pending = deque()
+        try:
+            for path in paths:
+                pending.append(pool.submit(self._analyze_or_error, path))
+                if len(pending) >= 2 * jobs:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            pool.shutdown(wait=not pending, cancel_futures=True)
 
 
 def _describe(exc: Exception) -> str:

@@ -179,3 +179,35 @@ def test_import_is_lazy():
     code = "import sys, penthy_model; print(any(m in sys.modules for m in ('numpy', 'onnxruntime', 'soundfile')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_batch_turns_an_unexpected_exception_into_an_error_result(model_path, pair, monkeypatch):
+    analyzer = Analyzer(model_path)
+    real = Analyzer.analyze
+
+    def flaky(self, path):
+        if str(path).endswith("fake.flac"):
+            raise RuntimeError("engine bug")
+        return real(self, path)
+
+    monkeypatch.setattr(Analyzer, "analyze", flaky)
+    for jobs in (1, 2):
+        results = list(analyzer.analyze_many([pair[1], pair[0]], jobs=jobs))
+        assert results[0].verdict == "error" and "RuntimeError: engine bug" in results[0].reason
+        assert results[1].verdict == "lossless"
+
+
+def test_closing_a_batch_early_does_not_analyse_the_rest(model_path, pair, monkeypatch):
+    analyzer = Analyzer(model_path)
+    seen = []
+    real = Analyzer.analyze
+
+    def counting(self, path):
+        seen.append(path)
+        return real(self, path)
+
+    monkeypatch.setattr(Analyzer, "analyze", counting)
+    stream = analyzer.analyze_many([pair[0]] * 40, jobs=2)
+    next(stream)
+    stream.close()
+    assert len(seen) <= 2 * 2 + 2  # the bounded queue, not all 40
