@@ -215,15 +215,6 @@ _COLORS = {LOSSLESS: "text_success", TRANSCODED: "text_error", INCONCLUSIVE: "te
            ERROR: "text_error"}
 
 
-def pictures_available() -> bool:
-    """Whether penthy_model.plots can draw here (matplotlib installed)."""
-    try:
-        from penthy_model import plots
-    except ImportError:
-        return False
-    return bool(getattr(plots, "available", lambda: False)())
-
-
 def format_line(item, result) -> str:
     verdict = ui.colorize(_COLORS.get(result.verdict, "text"), f"{result.verdict:<12}")
     score = "  -   " if result.score is None else f"{result.score:.4f}"
@@ -530,23 +521,13 @@ class PenthyPlugin(BeetsPlugin):
             if opts.write:
                 self._log.warning("not writing tags: set `penthy.write_tag: yes` to store the score in files")
             write = False
-        plot_dir = report_path = scratch = None
-        if opts.plot:
-            plot_dir = os.path.abspath(os.path.expanduser(opts.plot))
-            plots = self._optional("plots")
-            try:
-                getattr(plots, "require", lambda: None)()  # matplotlib missing: say so now
-            except ImportError as exc:
-                raise _error(str(exc)) from None
-        if opts.report:
-            report_path = os.path.abspath(os.path.expanduser(opts.report))
-            self._optional("report")
-            if not plot_dir and pictures_available():
-                # Pictures for the report alone: drawn in a folder removed afterwards.
-                import tempfile
+        with_pictures = False
+        if opts.plot or opts.report:
+            from penthy_model.plots import INSTALL_HINT, available
 
-                scratch = tempfile.TemporaryDirectory(prefix="penthy-")
-                plot_dir = scratch.name
+            with_pictures = available()
+            if opts.plot and not with_pictures:
+                raise _error(f"--plot needs matplotlib, which is not installed: {INSTALL_HINT}")
 
         analyzer = self.load_model(settings)
         version = analyzer.model.version
@@ -564,10 +545,15 @@ class PenthyPlugin(BeetsPlugin):
                       f"{skipped} already scored by model {version}; -f re-analyses them)")
             return
 
-        from penthy_model.cli import Progress
+        from penthy_model.cli import Evidence, Progress
+
+        def expand(path):
+            return os.path.abspath(os.path.expanduser(path)) if path else None
+
+        evidence = Evidence(expand(opts.plot), expand(opts.report), with_pictures) if opts.plot or opts.report else None
 
         counts = {LOSSLESS: 0, TRANSCODED: 0, INCONCLUSIVE: 0, ERROR: 0}
-        results, pictures = [], {}
+        results = []
         progress = Progress(sys.stderr)
         progress.total = len(todo)
         progress.update(0)
@@ -586,10 +572,8 @@ class PenthyPlugin(BeetsPlugin):
                 if not opts.quiet or result.verdict in (TRANSCODED, ERROR):
                     progress.clear()
                     ui.print_(format_line(item, result))
-                if plot_dir and result.verdict != ERROR:
-                    picture = self._call_optional("plots", "save_plot", result, plot_dir)
-                    if picture is not None:
-                        pictures[result.path] = picture
+                if evidence is not None:
+                    evidence.add(result)
                 progress.update(done)
         except KeyboardInterrupt:
             interrupted = True
@@ -613,32 +597,7 @@ class PenthyPlugin(BeetsPlugin):
         if interrupted:
             summary += "; interrupted: run the command again to go on"
         ui.print_(summary)
-        try:
-            if report_path and results:
-                out = self._call_optional("report", "write_report", results, report_path, pictures or None)
-                if out is not None:
-                    ui.print_(f"penthy: report written to {out}")
-        finally:
-            if scratch is not None:
-                scratch.cleanup()
+        if evidence is not None and not evidence.finish():
+            self._log.error("the pictures or the report could not all be written")
         if interrupted:
             raise KeyboardInterrupt
-
-    @staticmethod
-    def _optional(module: str):
-        """penthy_model.<module>, or a UserError saying what is missing."""
-        from importlib import import_module
-
-        try:
-            return import_module(f"penthy_model.{module}")
-        except ImportError as exc:
-            raise _error(str(exc)) from None
-
-    def _call_optional(self, module: str, function: str, *args):
-        try:
-            return getattr(PenthyPlugin._optional(module), function)(*args)
-        except ImportError as exc:
-            raise _error(str(exc)) from None
-        except (OSError, ValueError) as exc:
-            self._log.error("{} failed: {}", function, exc)
-            return None

@@ -329,6 +329,27 @@ class TestCommand(PenthyHelper):
         assert "1 analysed" in out and "1 errors" in out
         assert self.item("corrupt").get("penthy_verdict") is None
 
+    def test_plot_and_report(self, capsys, tmp_path):
+        pytest.importorskip("matplotlib")
+        pictures, report = tmp_path / "pics", tmp_path / "scan.html"
+        self.out(capsys, "--plot", str(pictures), "--report", str(report))
+        pngs = sorted(pictures.glob("*.png"))
+        assert len(pngs) == 3  # the corrupt file gets no picture
+        html = report.read_text()
+        assert html.count("data:image/png;base64,") >= 3
+        assert "fake1" in html and "genuine2" in html
+
+    def test_report_alone_leaves_no_pictures_behind(self, capsys, tmp_path, monkeypatch):
+        pytest.importorskip("matplotlib")
+        import tempfile
+
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+        (tmp_path / "tmp").mkdir()
+        report = tmp_path / "scan.html"
+        self.out(capsys, "--report", str(report))
+        assert report.read_text().count("data:image/png;base64,") >= 3
+        assert list((tmp_path / "tmp").iterdir()) == []  # the scratch folder was removed
+
     def test_quiet_album_mode_and_threads(self, capsys):
         out = self.out(capsys, "-q", "-a", "-t", "2", "album:A")
         lines = out.splitlines()
