@@ -108,6 +108,10 @@ def test_condition_table_groups():
         assert fakes.condition_group(name) == group
     assert {c.group for c in fakes.CONDITIONS.values()} == set(fakes.REPORT_GROUPS)
     assert {c.family for c in fakes.CONDITIONS.values()} == set(fakes.FAMILIES)
+    later = [n for n in fakes.CONDITIONS if n not in fakes.FIRST_CONDITIONS]
+    assert later and all(fakes.condition_group(n) == "aac_ge256" for n in later)
+    assert list(fakes.CONDITIONS)[: len(fakes.FIRST_CONDITIONS)] == list(fakes.FIRST_CONDITIONS)
+    assert "-aac_pns" in fakes.CONDITIONS["aac_320_plain"].args
 
 
 def test_plans_are_stable_when_extended():
@@ -115,3 +119,34 @@ def test_plans_are_stable_when_extended():
     a = corpus.plan_clips(5, 3, 1, list(corpus.FAMILY_WEIGHTS))
     b = corpus.plan_clips(9, 3, 1, list(corpus.FAMILY_WEIGHTS))
     assert a == b[:5]
+
+
+def test_hard_extras_keep_the_first_fakes_and_come_from_the_hard_groups():
+    fams = list(corpus.FAMILY_WEIGHTS)
+    plain = corpus.plan_clips(20, 3, 4, fams)
+    extra = corpus.plan_clips(20, 3, 4, fams, hard=4)
+    for p, q in zip(plain, extra):
+        assert q.conditions[:3] == p.conditions and q.clip_id == p.clip_id and q.seed == p.seed
+        added = q.conditions[3:]
+        assert len(added) == 4 and len(set(q.conditions)) == 7
+        assert all(fakes.condition_group(c) in fakes.HARD_EXTRA_GROUPS for c in added)
+    assert corpus.plan_clips(10, 3, 4, fams, hard=4) == extra[:10]
+
+
+def test_extending_a_finished_corpus_builds_only_the_new_fakes(tmp_path):
+    out = tmp_path / "c"
+    corpus.build(out, clips=3, k=1, jobs=1, seed=5, families=["synthetic"])
+    with (out / "manifest.csv").open(newline="") as f:
+        before = list(csv.DictReader(f))
+    stamps = {r["path"]: (out / r["path"]).stat().st_mtime_ns for r in before}
+    corpus.build(out, clips=3, k=1, jobs=1, seed=5, families=["synthetic"], hard=1)
+    with (out / "manifest.csv").open(newline="") as f:
+        after = list(csv.DictReader(f))
+    assert after[: len(before)] == before
+    new = after[len(before):]
+    plans = corpus.plan_clips(3, 1, 5, ["synthetic"], hard=1)
+    assert len(new) == sum(len(p.conditions) - 1 for p in plans) > 0
+    assert all(r["label"] == "0" and r["group"] in fakes.HARD_EXTRA_GROUPS for r in new)
+    assert len({r["path"] for r in after}) == len(after)
+    assert all((out / p).stat().st_mtime_ns == t for p, t in stamps.items())
+    assert all((out / r["path"]).exists() for r in new)

@@ -1,12 +1,13 @@
 """Build the training corpus: genuine lossless clips and lossy transcodes of each.
 
     python -m penthy_model.training.corpus --out DIR [--clips N] [--fakes-per-clip K]
-        [--jobs J] [--install] [--seed S] [--families ...]
+        [--hard-extras H] [--jobs J] [--install] [--seed S] [--families ...]
 
-Every clip is planned up front from ``--seed`` (its family, kind, rate, bit depth and its
-own seed), so a killed build resumes where it stopped: clips already in the manifest
-(or in ``dropped.csv``) are skipped, files that exist are not made again. The manifest
-is appended one clip at a time.
+Every clip is planned up front from ``--seed`` (its family, kind, rate, bit depth, its
+own seed, its K fakes and H extra fakes from the hard cases), so a killed build resumes
+where it stopped and a larger ``--clips`` or ``--hard-extras`` extends it: files already
+in the manifest are not made again, clips in ``dropped.csv`` are skipped. The manifest is
+appended one clip at a time.
 
 Genuine clips are screened for lossy cliffs before any deliberate band-limiting: a
 render whose long-term spectrum falls off a cliff between 15 and 21 kHz would teach the
@@ -43,6 +44,9 @@ from penthy_model.training import fakes, sources
 # run with a larger --clips and the same --seed extends the corpus (plans are per index).
 DEFAULT_CLIPS = 600
 DEFAULT_FAKES_PER_CLIP = 5
+# Extra fakes per clip from the hard groups (AAC >= 256k, MP3 320/V0 and no-lowpass), drawn
+# from their own random stream: adding them to a finished corpus builds only the new files.
+DEFAULT_HARD_EXTRAS = 4
 DEFAULT_JOBS = 2
 CLIP_SECONDS = 6.0
 LEAD_IN_SECONDS = 0.5  # excerpts start after this (renders open with silence)
@@ -309,9 +313,9 @@ def build_clip(plan: ClipPlan, out: Path) -> dict:
             (out / gpath).parent.mkdir(parents=True, exist_ok=True)
             write_genuine(x, plan, out / gpath)
         t1 = time.time()
-        rng = np.random.default_rng(plan.seed + 2)
-        for cond, fp in zip(plan.conditions, fpaths):
+        for j, (cond, fp) in enumerate(zip(plan.conditions, fpaths)):
             if not (out / fp).exists():
+                rng = np.random.default_rng([plan.seed, 2, j])  # its own stream: any subset can be (re)built
                 fakes.make_fake(out / gpath, out / fp, cond, rng if rng.random() < DITHER_SHARE else None)
     except Exception as e:  # one broken clip must not stop a long build
         return {"clip_id": plan.clip_id, "dropped": f"error: {e}", "trace": traceback.format_exc()}
@@ -342,12 +346,20 @@ def condition_weights(names: list[str]) -> np.ndarray:
     return UNIFORM_CONDITION_SHARE / len(w) + (1 - UNIFORM_CONDITION_SHARE) * w
 
 
-def plan_clips(n: int, k: int, seed: int, families: list[str]) -> list[ClipPlan]:
-    """Fix every clip's properties from the seed, so a rerun plans the same clips."""
-    rng = np.random.default_rng(seed)
+def plan_clips(n: int, k: int, seed: int, families: list[str], hard: int = 0) -> list[ClipPlan]:
+    """Fix every clip's properties from the seed, so a rerun plans the same clips.
+
+    A clip's ``k`` fakes come from ``fakes.FIRST_CONDITIONS``; its ``hard`` extra fakes come
+    from the hard groups (any condition there, later additions included, not already
+    chosen), uniformly, from a second random stream. So raising ``n`` or ``hard`` later
+    plans the same clips and the same first fakes as before.
+    """
+    rng, extra_rng = np.random.default_rng(seed), np.random.default_rng([seed, 1])
     synthetic = families == ["synthetic"]
-    conds = list(fakes.SF_ONLY_CONDITIONS if synthetic else fakes.CONDITIONS)
+    conds = [c for c in fakes.FIRST_CONDITIONS if not synthetic or c in fakes.SF_ONLY_CONDITIONS]
     cw = condition_weights(conds)
+    hard_pool = [c for c in (fakes.SF_ONLY_CONDITIONS if synthetic else fakes.CONDITIONS)
+                 if fakes.condition_group(c) in fakes.HARD_EXTRA_GROUPS]
     fw = np.array([FAMILY_WEIGHTS.get(f, 1.0) for f in families])
     rates, rw = list(RATE_WEIGHTS), np.array(list(RATE_WEIGHTS.values()))
     kinds = list(KIND_SHARES) + ["full"]
@@ -362,25 +374,28 @@ def plan_clips(n: int, k: int, seed: int, families: list[str]) -> list[ClipPlan]
             fam = str(rng.choice(["music21_fluidr3", "music21_musescore"]))
         elif kind == "from32k" and fam not in RENDER_FAMILIES + ("avldrums",):
             kind = "full"
-        chosen = rng.choice(len(conds), size=min(k, len(conds)), replace=False, p=cw)
+        chosen = [conds[j] for j in rng.choice(len(conds), size=min(k, len(conds)), replace=False, p=cw)]
+        order = extra_rng.permutation(len(hard_pool))  # drawn for every clip, so plans stay stable
+        chosen += [c for c in (hard_pool[j] for j in order) if c not in chosen][:hard]
         plans.append(ClipPlan(
             clip_id=f"c{seed:03d}_{i:05d}", family=fam, kind=kind,
             sample_rate=int(rng.choice(rates, p=rw / rw.sum())),
             bits=24 if rng.random() < BITS_24_SHARE else 16,
-            seed=int(rng.integers(2**31)), conditions=tuple(conds[j] for j in chosen)))
+            seed=int(rng.integers(2**31)), conditions=tuple(chosen)))
     return plans
 
 
 # --- manifest and progress ---------------------------------------------------------------------
-def done_clip_ids(out: Path) -> set[str]:
-    """Clips finished in an earlier run: in the manifest or in dropped.csv."""
-    done = set()
-    for name in ("manifest.csv", "dropped.csv"):
-        p = out / name
-        if p.exists():
-            with p.open(newline="") as f:
-                done |= {r["clip_id"] for r in csv.DictReader(f) if r.get("clip_id")}
-    return done
+def _read_column(path: Path, column: str) -> set[str]:
+    if not path.exists():
+        return set()
+    with path.open(newline="") as f:
+        return {r[column] for r in csv.DictReader(f) if r.get(column)}
+
+
+def done_files(out: Path) -> tuple[set[str], set[str]]:
+    """What earlier runs finished: the manifest's paths, and the clips in dropped.csv."""
+    return _read_column(out / "manifest.csv", "path"), _read_column(out / "dropped.csv", "clip_id")
 
 
 def _open_csv(path: Path, columns) -> tuple:
@@ -392,14 +407,19 @@ def _open_csv(path: Path, columns) -> tuple:
     return f, w
 
 
-def build(out: Path, clips: int, k: int, jobs: int, seed: int, families: list[str]) -> dict:
-    """Build (or resume) the corpus under ``out``; returns counts for the log and tests."""
+def build(out: Path, clips: int, k: int, jobs: int, seed: int, families: list[str], hard: int = 0) -> dict:
+    """Build (or resume, or extend) the corpus under ``out``; returns counts for the log and tests.
+
+    Finished files are kept: a clip is built again only for the files of its plan that
+    the manifest lacks, and only their rows are added.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    plans = plan_clips(clips, k, seed, families)
-    done = done_clip_ids(out)
-    todo = [p for p in plans if p.clip_id not in done]
+    plans = plan_clips(clips, k, seed, families, hard)
+    done, dropped = done_files(out)
+    todo = [p for p in plans if p.clip_id not in dropped
+            and not {clip_paths(p)[0], *clip_paths(p)[1]} <= done]
     print(f"corpus: {len(plans)} clips planned, {len(plans) - len(todo)} already done, "
-          f"{len(todo)} to build with {jobs} jobs, {k} fakes each", flush=True)
+          f"{len(todo)} to build or extend with {jobs} jobs, {k} + {hard} hard fakes each", flush=True)
     mf, mw = _open_csv(out / "manifest.csv", COLUMNS)
     df, dw = _open_csv(out / "dropped.csv", ("clip_id", "reason"))
     stats = {"built": 0, "dropped": {}, "render_s": 0.0, "fake_s": 0.0}
@@ -410,7 +430,7 @@ def build(out: Path, clips: int, k: int, jobs: int, seed: int, families: list[st
     try:
         for i, r in enumerate(results, 1):
             if "rows" in r:
-                mw.writerows(r["rows"])
+                mw.writerows([row for row in r["rows"] if row["path"] not in done])
                 mf.flush()
                 stats["built"] += 1
                 stats["render_s"] += r["render_s"]
@@ -452,6 +472,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, type=Path, help="corpus directory (outside the repo)")
     ap.add_argument("--clips", type=int, default=DEFAULT_CLIPS, help="genuine clips to plan")
     ap.add_argument("--fakes-per-clip", type=int, default=DEFAULT_FAKES_PER_CLIP)
+    ap.add_argument("--hard-extras", type=int, default=DEFAULT_HARD_EXTRAS,
+                    help="extra fakes per clip from AAC >= 256k and MP3 320/V0 (the hard cases)")
     ap.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--install", action="store_true", help="apt/pip install what is missing first")
@@ -466,7 +488,7 @@ def main(argv=None) -> int:
         for tool in ("fluidsynth", "mma", "lame", "ffmpeg"):
             if shutil.which(tool) is None:
                 ap.error(f"'{tool}' is not installed: rerun with --install")
-    build(a.out, a.clips, a.fakes_per_clip, a.jobs, a.seed, a.families)
+    build(a.out, a.clips, a.fakes_per_clip, a.jobs, a.seed, a.families, a.hard_extras)
     return 0
 
 

@@ -25,6 +25,13 @@ MP3_CBR_KBPS = (96, 128, 160, 192, 224, 256, 320)
 MP3_VBR_LEVELS = tuple(range(7))  # LAME -V 0 .. -V 6
 MP3_ABR_KBPS = (128, 192, 256)
 AAC_KBPS = (128, 160, 192, 256, 320)
+# Other AAC encoders (Apple, FDK) use neither intensity stereo nor noise substitution at
+# high rates; ffmpeg's own does. These switch the tricks off, or use its other quantiser
+# search, so the model does not learn one encoder's tools as "AAC".
+AAC_HIGH_VARIANTS = {
+    "plain": ("-aac_is", "0", "-aac_pns", "0"),
+    "fast": ("-aac_coder", "fast"),
+}
 VORBIS_QUALITIES = tuple(range(2, 9))  # q2 .. q8
 OPUS_KBPS = (64, 96, 128, 160, 192)
 SF_BLOCK_FRAMES = 16384  # libsndfile's Vorbis encoder segfaults on one huge write
@@ -114,6 +121,12 @@ def _other_conditions() -> list[Condition]:
     return out
 
 
+def _aac_variant_conditions() -> list[Condition]:
+    """Added after the first corpus was built: clips get these through the hard extras."""
+    return [Condition(f"aac_{k}_{v}", "aac", "aac_ge256", "ffmpeg", ("-c:a", "aac", "-b:a", f"{k}k") + flags, "m4a")
+            for k in AAC_KBPS if k >= 256 for v, flags in AAC_HIGH_VARIANTS.items()]
+
+
 def _is_hard(c: Condition) -> bool:
     """Settings with no cutoff to see: the model must learn texture for these."""
     if c.group in ("mp3_hard", "aac_ge256", "opus"):
@@ -123,13 +136,18 @@ def _is_hard(c: Condition) -> bool:
 
 def _build_table() -> dict[str, Condition]:
     table = {}
-    for c in _mp3_conditions() + _other_conditions():
+    for c in _mp3_conditions() + _other_conditions() + _aac_variant_conditions():
         w = HARD_CONDITIONS_WEIGHT if _is_hard(c) else 1.0
         table[c.name] = Condition(c.name, c.family, c.group, c.tool, c.args, c.ext, w)
     return table
 
 
 CONDITIONS: dict[str, Condition] = _build_table()
+# A clip's first fakes are drawn from the table as it was when the corpus was first built,
+# so that extending the table does not change the plans of clips already on disk.
+FIRST_CONDITIONS = tuple(c.name for c in _mp3_conditions() + _other_conditions())
+# The settings a clip gets extra fakes from: no cutoff to speak of, the bars hardest to meet.
+HARD_EXTRA_GROUPS = ("aac_ge256", "mp3_hard")
 # Conditions that need nothing but soundfile (for tests and CI machines without apt).
 SF_ONLY_CONDITIONS = tuple(n for n, c in CONDITIONS.items() if c.tool == "sf")
 
