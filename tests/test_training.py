@@ -55,6 +55,13 @@ def test_evaluation_report_compares_against_both_baselines(tiny_run, tmp_path):
     assert set(report["systems"]) == {"penthy CNN", "cutoff heuristic", "pixel tree"}
     for m in report["systems"].values():
         assert m["files"] == m["genuine"] + m["fakes"] > 0
+        for g in m["groups"].values():
+            if "recall" in g:
+                parts = [(g[f"recall_{k}"], g[f"files_{k}"]) for k in ("full_band_source", "band_limited_source")
+                         if f"files_{k}" in g]
+                assert sum(n for _, n in parts) == g["files"]
+                assert sum(r * n for r, n in parts) / g["files"] == pytest.approx(g["recall"])
+    assert "recall by the kind of genuine clip" in (tmp_path / "evaluation.md").read_text()
     assert (tmp_path / "evaluation.json").exists() and (tmp_path / "evaluation.md").exists()
     assert (tmp_path / "roc.png").stat().st_size > 1000
 

@@ -60,12 +60,18 @@ def metrics(rows: list[dict], verdicts: list[str], scores: np.ndarray) -> dict:
     for i, r in enumerate(rows):
         by_group[r["group"]].append(i)
         by_condition[r["condition"]].append(i)
+    limited = np.array([bool(r["bandlimited"]) for r in rows])
     groups = {}
     for g, idx in sorted(by_group.items()):
         idx = np.array(idx)
         fake = labels[idx[0]] == 0
         groups[g] = {"files": len(idx), ("recall" if fake else "called_transcoded"): float(called[idx].mean()),
                      "inconclusive": float(inconclusive[idx].mean())}
+        if fake:  # a fake of a band-limited clip may have had nothing up there for the encoder to remove
+            for key, side in (("full_band_source", ~limited[idx]), ("band_limited_source", limited[idx])):
+                if side.any():
+                    groups[g][f"recall_{key}"] = float(called[idx[side]].mean())
+                    groups[g][f"files_{key}"] = int(side.sum())
     conditions = {c: {"files": len(idx), "recall": float(called[idx].mean())}
                   for c, idx in sorted(by_condition.items()) if labels[idx[0]] == 0}
     tp = int((called & (labels == 0)).sum())
@@ -110,6 +116,15 @@ def markdown(report: dict) -> str:
         row(key, "", lambda m, k=key: m[k])
     counts = report["systems"][systems[0]]
     lines.append(f"\nTest split: {counts['files']} files ({counts['genuine']} genuine, {counts['fakes']} fakes).")
+    lines += ["", f"{systems[0]}, recall by the kind of genuine clip a fake was made from:", "",
+              "| group | full-band source | band-limited source |", "|---|---|---|"]
+    for g in GROUP_BARS:
+        m = counts["groups"].get(g, {})
+
+        def cell(key):
+            return f"{m[f'recall_{key}']:.4f} ({m[f'files_{key}']})" if f"recall_{key}" in m else "–"
+
+        lines.append(f"| {g} | {cell('full_band_source')} | {cell('band_limited_source')} |")
     return "\n".join(lines)
 
 
