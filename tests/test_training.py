@@ -76,6 +76,19 @@ def test_split_keeps_every_fake_with_its_clip(tiny_run):
     assert dataset.split_of("x", dataset.TEST_FAMILIES[0]) == "test"
 
 
+def test_calibration_tail_is_not_dragged_down_by_sure_genuine_files():
+    """A third of the genuine files saturate near 1: the threshold must still sit near the lower tail."""
+    rng = np.random.default_rng(1)
+    logits = np.r_[rng.normal(4.0, 1.2, 700), rng.normal(12.0, 3.0, 300)]
+    genuine = 1 / (1 + np.exp(-logits))
+    fakes = 1 / (1 + np.exp(-rng.normal(-6.0, 1.5, 1000)))
+    t = train.calibrate(np.r_[genuine, fakes], np.r_[np.ones(1000), np.zeros(1000)])
+    assert np.mean(genuine < t.transcoded) <= train.TARGET_FPR
+    whole_sample_fit = 1 / (1 + np.exp(-(logits.mean() - 2.5758 * logits.std())))  # the old rule: ~0.05
+    lower_component_tail = 1 / (1 + np.exp(-(4.0 - 2.5758 * 1.2)))  # 0.5% of the lower component: ~0.73
+    assert whole_sample_fit < 0.1 < 0.4 < t.transcoded <= lower_component_tail
+
+
 def test_calibration_meets_the_false_positive_target():
     rng = np.random.default_rng(0)
     genuine = rng.beta(8, 2, 1000)
