@@ -150,3 +150,17 @@ def test_extending_a_finished_corpus_builds_only_the_new_fakes(tmp_path):
     assert len({r["path"] for r in after}) == len(after)
     assert all((out / p).stat().st_mtime_ns == t for p, t in stamps.items())
     assert all((out / r["path"]).exists() for r in new)
+
+
+def test_a_clip_planned_elsewhere_by_an_older_version_is_not_built_twice(tmp_path):
+    out = tmp_path / "c"
+    corpus.build(out, clips=2, k=1, jobs=1, seed=5, families=["synthetic"])
+    text = (out / "manifest.csv").read_text()
+    moved = text.replace("synthetic/c005_00000/", "oldfamily/c005_00000/")
+    (out / "manifest.csv").write_text(moved)
+    stats = corpus.build(out, clips=2, k=1, jobs=1, seed=5, families=["synthetic"], hard=1)
+    assert stats["built"] == 1  # only c005_00001 gains its extra fake
+    with (out / "manifest.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sum(r["clip_id"] == "c005_00000" and r["condition"] == "genuine" for r in rows) == 1
+    assert not any(r["clip_id"] == "c005_00000" for r in rows[len(moved.splitlines()) - 1:])

@@ -398,6 +398,20 @@ def done_files(out: Path) -> tuple[set[str], set[str]]:
     return _read_column(out / "manifest.csv", "path"), _read_column(out / "dropped.csv", "clip_id")
 
 
+def _planned_elsewhere(out: Path, plans: list[ClipPlan]) -> set[str]:
+    """Clips whose genuine file an older planner put at another path (another family).
+
+    Building them again would add a second, different clip under the same id; they are
+    left as they were built.
+    """
+    path = out / "manifest.csv"
+    if not path.exists():
+        return set()
+    with path.open(newline="") as f:
+        built = {r["clip_id"]: r["path"] for r in csv.DictReader(f) if r.get("condition") == "genuine"}
+    return {p.clip_id for p in plans if p.clip_id in built and built[p.clip_id] != clip_paths(p)[0]}
+
+
 def _open_csv(path: Path, columns) -> tuple:
     new = not path.exists() or path.stat().st_size == 0
     f = path.open("a", newline="")
@@ -416,7 +430,11 @@ def build(out: Path, clips: int, k: int, jobs: int, seed: int, families: list[st
     out.mkdir(parents=True, exist_ok=True)
     plans = plan_clips(clips, k, seed, families, hard)
     done, dropped = done_files(out)
-    todo = [p for p in plans if p.clip_id not in dropped
+    elsewhere = _planned_elsewhere(out, plans)
+    if elsewhere:
+        print(f"corpus: {len(elsewhere)} clips were planned differently by an older version; "
+              "they are kept as built and not extended", flush=True)
+    todo = [p for p in plans if p.clip_id not in dropped | elsewhere
             and not {clip_paths(p)[0], *clip_paths(p)[1]} <= done]
     print(f"corpus: {len(plans)} clips planned, {len(plans) - len(todo)} already done, "
           f"{len(todo)} to build or extend with {jobs} jobs, {k} + {hard} hard fakes each", flush=True)
