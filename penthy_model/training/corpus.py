@@ -386,29 +386,20 @@ def plan_clips(n: int, k: int, seed: int, families: list[str], hard: int = 0) ->
 
 
 # --- manifest and progress ---------------------------------------------------------------------
-def _read_column(path: Path, column: str) -> set[str]:
+def _read_rows(path: Path) -> list[dict]:
     if not path.exists():
-        return set()
+        return []
     with path.open(newline="") as f:
-        return {r[column] for r in csv.DictReader(f) if r.get(column)}
+        return list(csv.DictReader(f))
 
 
-def done_files(out: Path) -> tuple[set[str], set[str]]:
-    """What earlier runs finished: the manifest's paths, and the clips in dropped.csv."""
-    return _read_column(out / "manifest.csv", "path"), _read_column(out / "dropped.csv", "clip_id")
-
-
-def _planned_elsewhere(out: Path, plans: list[ClipPlan]) -> set[str]:
+def _planned_elsewhere(manifest: list[dict], plans: list[ClipPlan]) -> set[str]:
     """Clips whose genuine file an older planner put at another path (another family).
 
     Building them again would add a second, different clip under the same id; they are
     left as they were built.
     """
-    path = out / "manifest.csv"
-    if not path.exists():
-        return set()
-    with path.open(newline="") as f:
-        built = {r["clip_id"]: r["path"] for r in csv.DictReader(f) if r.get("condition") == "genuine"}
+    built = {r["clip_id"]: r["path"] for r in manifest if r.get("condition") == "genuine"}
     return {p.clip_id for p in plans if p.clip_id in built and built[p.clip_id] != clip_paths(p)[0]}
 
 
@@ -429,13 +420,15 @@ def build(out: Path, clips: int, k: int, jobs: int, seed: int, families: list[st
     """
     out.mkdir(parents=True, exist_ok=True)
     plans = plan_clips(clips, k, seed, families, hard)
-    done, dropped = done_files(out)
-    elsewhere = _planned_elsewhere(out, plans)
+    manifest = _read_rows(out / "manifest.csv")
+    done = {r["path"] for r in manifest}
+    dropped = {r["clip_id"] for r in _read_rows(out / "dropped.csv")}
+    elsewhere = _planned_elsewhere(manifest, plans)
     if elsewhere:
         print(f"corpus: {len(elsewhere)} clips were planned differently by an older version; "
               "they are kept as built and not extended", flush=True)
-    todo = [p for p in plans if p.clip_id not in dropped | elsewhere
-            and not {clip_paths(p)[0], *clip_paths(p)[1]} <= done]
+    skip = dropped | elsewhere
+    todo = [p for p in plans if p.clip_id not in skip and not {clip_paths(p)[0], *clip_paths(p)[1]} <= done]
     print(f"corpus: {len(plans)} clips planned, {len(plans) - len(todo)} already done, "
           f"{len(todo)} to build or extend with {jobs} jobs, {k} + {hard} hard fakes each", flush=True)
     mf, mw = _open_csv(out / "manifest.csv", COLUMNS)

@@ -118,13 +118,12 @@ def markdown(report: dict) -> str:
     lines.append(f"\nTest split: {counts['files']} files ({counts['genuine']} genuine, {counts['fakes']} fakes).")
     lines += ["", f"{systems[0]}, recall by the kind of genuine clip a fake was made from:", "",
               "| group | full-band source | band-limited source |", "|---|---|---|"]
+    def cell(m, key):
+        return f"{m[f'recall_{key}']:.4f} ({m[f'files_{key}']})" if f"recall_{key}" in m else "–"
+
     for g in GROUP_BARS:
         m = counts["groups"].get(g, {})
-
-        def cell(key):
-            return f"{m[f'recall_{key}']:.4f} ({m[f'files_{key}']})" if f"recall_{key}" in m else "–"
-
-        lines.append(f"| {g} | {cell('full_band_source')} | {cell('band_limited_source')} |")
+        lines.append(f"| {g} | {cell(m, 'full_band_source')} | {cell(m, 'band_limited_source')} |")
     return "\n".join(lines)
 
 
