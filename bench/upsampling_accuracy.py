@@ -335,6 +335,11 @@ def name(rate):
     return "none" if rate is None else f"{rate / 1000:g}k"
 
 
+def _rate_counts(sel) -> tuple[int, int]:
+    """(cases where the expected rate was reported, cases where no rate was reported)."""
+    return sum(r[1] == r[0].expect_rate for r in sel), sum(r[1] is None for r in sel)
+
+
 def report(rows, per_class, seed, n_windows, t_up, t_bits) -> str:
     out = []
     out.append(f"{per_class} cases per class, seed {seed}, {n_windows} windows of {WINDOW_SECONDS} s per case.")
@@ -356,7 +361,7 @@ def report(rows, per_class, seed, n_windows, t_up, t_bits) -> str:
         if not sel:
             continue
         counts = Counter(r[1] for r in sel)
-        ok = sum(r[1] == r[0].expect_rate for r in sel)
+        ok, _ = _rate_counts(sel)
         out.append(
             f"| {k} | {len(sel)} | "
             + " | ".join(str(counts.get(c, 0)) for c in cols)
@@ -382,8 +387,7 @@ def report(rows, per_class, seed, n_windows, t_up, t_bits) -> str:
             by[r[0].resampler].append(r)
     order = [*GOOD_RESAMPLERS, *STRADDLING_RESAMPLERS, *SLOW_RESAMPLERS]
     for res, sel in sorted(by.items(), key=lambda item: order.index(item[0])):
-        ok = sum(r[1] == r[0].expect_rate for r in sel)
-        none = sum(r[1] is None for r in sel)
+        ok, none = _rate_counts(sel)
         if res in SLOW_RESAMPLERS:
             wrong = len(sel) - none  # any rate named is a wrong call here
             out.append(f"| {res} (slow: none expected) | {len(sel)} | {ok} | {none} | {wrong} |")
@@ -401,8 +405,7 @@ def report(rows, per_class, seed, n_windows, t_up, t_bits) -> str:
         if r[0].klass.startswith("from"):
             by[r[0].post].append(r)
     for post, sel in sorted(by.items()):
-        ok = sum(r[1] == r[0].expect_rate for r in sel)
-        none = sum(r[1] is None for r in sel)
+        ok, none = _rate_counts(sel)
         out.append(f"| {post} | {len(sel)} | {ok} | {none} | {len(sel) - ok - none} |")
     out.append("")
     out.append("#### `upsampled_from` on native hi-res, by kind of recording")
