@@ -164,3 +164,34 @@ def test_a_clip_planned_elsewhere_by_an_older_version_is_not_built_twice(tmp_pat
         rows = list(csv.DictReader(f))
     assert sum(r["clip_id"] == "c005_00000" and r["condition"] == "genuine" for r in rows) == 1
     assert not any(r["clip_id"] == "c005_00000" for r in rows[len(moved.splitlines()) - 1:])
+
+
+def test_kind_shares_plan_band_limited_clips_and_leave_the_default_plans_alone():
+    fams = list(corpus.FAMILY_WEIGHTS)
+    assert corpus.plan_clips(30, 3, 2, fams) == corpus.plan_clips(30, 3, 2, fams, kind_shares=corpus.KIND_SHARES)
+    limited = corpus.plan_clips(60, 3, 2, fams, kind_shares={"solo": 0.4, "lowpass": 0.3, "dull": 0.3})
+    kinds = {p.kind for p in limited}
+    assert kinds <= {"solo", "lowpass", "dull"} and {"solo", "dull"} <= kinds
+    assert all(p.family.startswith("music21") for p in limited if p.kind == "solo")
+    everyone_full = corpus.plan_clips(20, 3, 2, fams, kind_shares={})
+    assert {p.kind for p in everyone_full} == {"full"}
+
+
+def test_a_dull_clip_has_little_left_above_15_khz(tmp_path):
+    plan = corpus.ClipPlan("c009_00000", "synthetic", "dull", SR, 16, seed=11, conditions=())
+    full = corpus.ClipPlan("c009_00000", "synthetic", "full", SR, 16, seed=11, conditions=())
+    dull_x, why = corpus.make_genuine(plan, tmp_path)
+    full_x, _ = corpus.make_genuine(full, tmp_path)
+    assert why == "" and dull_x is not None
+    # the same render, rolled off from 9-15 kHz: the top band falls far below the full clip's
+    assert high_band_db(dull_x, SR, 16000, 20000) < high_band_db(full_x, SR, 16000, 20000) - 10
+    assert not corpus.has_cliff(dull_x, SR)
+
+
+def test_kind_shares_on_the_command_line_are_checked(capsys):
+    with pytest.raises(SystemExit):
+        corpus.main(["--out", "x", "--families", "synthetic", "--kind-shares", "vinyl=0.5"])
+    assert "KIND=SHARE" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        corpus.main(["--out", "x", "--families", "synthetic", "--kind-shares", "solo=0.7", "dull=0.6"])
+    assert "more than 1" in capsys.readouterr().err

@@ -63,7 +63,10 @@ FAMILY_WEIGHTS = {
 }
 RENDER_FAMILIES = ("mma_fluidr3", "mma_musescore", "music21_fluidr3", "music21_musescore")
 KIND_SHARES = {"solo": 0.07, "lowpass": 0.07, "from32k": 0.03}  # rest: "full"
+# "dull" (an old or heavily filtered master) is only planned when --kind-shares asks for it
+KINDS = ("solo", "lowpass", "dull", "from32k")
 LOWPASS_HZ = (15000.0, 20000.0)
+DULL_HZ = (9000.0, 15000.0)
 LOWPASS_ORDERS = (2, 3, 4)  # gentle slopes, like a mastering shelf, not a brick wall
 PEAK_DBFS = ((0.70, -6.0, -1.0), (0.22, -14.0, -6.0), (0.08, -20.0, -14.0))  # share, lo, hi
 
@@ -276,8 +279,9 @@ def make_genuine(plan: ClipPlan, tmp: Path) -> tuple[np.ndarray | None, str]:
         return None, "cliff"
     if plan.kind == "from32k":
         x = sources.resample(x, sr, plan.sample_rate)
-    elif plan.kind == "lowpass":
-        x = gentle_lowpass(x, sr, rng.uniform(*LOWPASS_HZ), int(rng.choice(LOWPASS_ORDERS)))
+    elif plan.kind in ("lowpass", "dull"):
+        band = LOWPASS_HZ if plan.kind == "lowpass" else DULL_HZ
+        x = gentle_lowpass(x, sr, rng.uniform(*band), int(rng.choice(LOWPASS_ORDERS)))
     if rng.random() < MONO_SHARE:
         x = x.mean(axis=1, keepdims=True)
     return set_peak(fade(x, plan.sample_rate), rng), ""
@@ -346,14 +350,17 @@ def condition_weights(names: list[str]) -> np.ndarray:
     return UNIFORM_CONDITION_SHARE / len(w) + (1 - UNIFORM_CONDITION_SHARE) * w
 
 
-def plan_clips(n: int, k: int, seed: int, families: list[str], hard: int = 0) -> list[ClipPlan]:
+def plan_clips(n: int, k: int, seed: int, families: list[str], hard: int = 0,
+               kind_shares: dict | None = None) -> list[ClipPlan]:
     """Fix every clip's properties from the seed, so a rerun plans the same clips.
 
     A clip's ``k`` fakes come from ``fakes.FIRST_CONDITIONS``; its ``hard`` extra fakes come
     from the hard groups (any condition there, later additions included, not already
     chosen), uniformly, from a second random stream. So raising ``n`` or ``hard`` later
-    plans the same clips and the same first fakes as before.
+    plans the same clips and the same first fakes as before. ``kind_shares`` (default
+    ``KIND_SHARES``) gives each band-limited kind its share of the clips; the rest are full band.
     """
+    kind_shares = KIND_SHARES if kind_shares is None else kind_shares
     rng, extra_rng = np.random.default_rng(seed), np.random.default_rng([seed, 1])
     synthetic = families == ["synthetic"]
     conds = [c for c in fakes.FIRST_CONDITIONS if not synthetic or c in fakes.SF_ONLY_CONDITIONS]
@@ -362,8 +369,8 @@ def plan_clips(n: int, k: int, seed: int, families: list[str], hard: int = 0) ->
                  if fakes.condition_group(c) in fakes.HARD_EXTRA_GROUPS]
     fw = np.array([FAMILY_WEIGHTS.get(f, 1.0) for f in families])
     rates, rw = list(RATE_WEIGHTS), np.array(list(RATE_WEIGHTS.values()))
-    kinds = list(KIND_SHARES) + ["full"]
-    kw = np.array(list(KIND_SHARES.values()) + [1 - sum(KIND_SHARES.values())])
+    kinds = list(kind_shares) + ["full"]
+    kw = np.array(list(kind_shares.values()) + [max(0.0, 1 - sum(kind_shares.values()))])
     plans = []
     for i in range(n):
         fam = families[int(rng.choice(len(families), p=fw / fw.sum()))]
@@ -412,14 +419,15 @@ def _open_csv(path: Path, columns) -> tuple:
     return f, w
 
 
-def build(out: Path, clips: int, k: int, jobs: int, seed: int, families: list[str], hard: int = 0) -> dict:
+def build(out: Path, clips: int, k: int, jobs: int, seed: int, families: list[str], hard: int = 0,
+          kind_shares: dict | None = None) -> dict:
     """Build (or resume, or extend) the corpus under ``out``; returns counts for the log and tests.
 
     Finished files are kept: a clip is built again only for the files of its plan that
     the manifest lacks, and only their rows are added.
     """
     out.mkdir(parents=True, exist_ok=True)
-    plans = plan_clips(clips, k, seed, families, hard)
+    plans = plan_clips(clips, k, seed, families, hard, kind_shares)
     manifest = _read_rows(out / "manifest.csv")
     done = {r["path"] for r in manifest}
     dropped = {r["clip_id"] for r in _read_rows(out / "dropped.csv")}
@@ -478,6 +486,18 @@ def _progress(i: int, total: int, t0: float, stats: dict) -> None:
 
 
 # --- command line ------------------------------------------------------------------------------
+def _kind_share(text: str) -> tuple[str, float]:
+    kind, _, share = text.partition("=")
+    try:
+        value = float(share)
+    except ValueError:
+        value = -1.0
+    if kind not in KINDS or not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KIND=SHARE with KIND one of {', '.join(KINDS)} "
+                                         "and SHARE between 0 and 1")
+    return kind, value
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, type=Path, help="corpus directory (outside the repo)")
@@ -487,10 +507,16 @@ def main(argv=None) -> int:
                     help="extra fakes per clip from AAC >= 256k and MP3 320/V0 (the hard cases)")
     ap.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--kind-shares", nargs="+", metavar="KIND=SHARE", type=_kind_share,
+                    help=f"share of clips of each band-limited kind ({', '.join(KINDS)}); the rest are "
+                         f"full band (default: {' '.join(f'{k}={v}' for k, v in KIND_SHARES.items())})")
     ap.add_argument("--install", action="store_true", help="apt/pip install what is missing first")
     ap.add_argument("--families", nargs="+", default=list(FAMILY_WEIGHTS),
                     choices=list(FAMILY_WEIGHTS) + ["synthetic"])
     a = ap.parse_args(argv)
+    shares = dict(a.kind_shares) if a.kind_shares else None
+    if shares and sum(shares.values()) > 1.0 + 1e-9:
+        ap.error(f"--kind-shares add up to {sum(shares.values()):.3g}, more than 1")
     if "synthetic" in a.families and len(a.families) > 1:
         ap.error("--families synthetic cannot be mixed with real families")
     if a.install and a.families != ["synthetic"]:
@@ -499,7 +525,7 @@ def main(argv=None) -> int:
         for tool in ("fluidsynth", "mma", "lame", "ffmpeg"):
             if shutil.which(tool) is None:
                 ap.error(f"'{tool}' is not installed: rerun with --install")
-    build(a.out, a.clips, a.fakes_per_clip, a.jobs, a.seed, a.families, a.hard_extras)
+    build(a.out, a.clips, a.fakes_per_clip, a.jobs, a.seed, a.families, a.hard_extras, shares)
     return 0
 
 
