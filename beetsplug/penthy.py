@@ -304,8 +304,10 @@ class PenthyPlugin(BeetsPlugin):
                 elif isinstance(settings.threshold, dict):
                     transcoded = settings.threshold.get("transcoded", t.transcoded)
                     lossless = settings.threshold.get("lossless", max(t.lossless, transcoded))
+                    # a `transcoded` of one's own applies to every file, with evidence or not
+                    low = transcoded if "transcoded" in settings.threshold else t.transcoded_low_content
                     try:
-                        analyzer.thresholds = Thresholds(transcoded, lossless)
+                        analyzer.thresholds = Thresholds(transcoded, lossless, min(low, lossless))
                     except ValueError as exc:
                         raise _error(f"`threshold`: {exc}") from None
                 self._analyzer, self._analyzer_key = analyzer, key

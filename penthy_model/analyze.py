@@ -61,6 +61,7 @@ class Analyzer:
         scores = self.model.predict(features)
         result.window_scores = [round(float(s), 4) for s in scores]
         has_content = content_flags(features, reference_dbfs, sr)
+        result.content_share = round(float(has_content.mean()), 3)
         score, result.verdict, result.reason = decide(scores, has_content, self.thresholds)
         result.score = round(score, 4)
         return result

@@ -27,14 +27,25 @@ class ModelError(Exception):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Scores below ``transcoded`` are called transcoded, at or above ``lossless`` lossless."""
+    """Scores below ``transcoded`` are called transcoded, at or above ``lossless`` lossless.
+
+    ``transcoded_low_content`` replaces ``transcoded`` for files with little sound above
+    16 kHz (see ``verdict``): their score rests on little evidence, so they get a threshold
+    calibrated on such files alone. Left out, it is ``transcoded``.
+    """
 
     transcoded: float
     lossless: float
+    transcoded_low_content: float | None = None
 
     def __post_init__(self):
+        if self.transcoded_low_content is None:
+            object.__setattr__(self, "transcoded_low_content", self.transcoded)
         if not 0.0 <= self.transcoded <= self.lossless <= 1.0:
             raise ValueError(f"need 0 <= transcoded ({self.transcoded}) <= lossless ({self.lossless}) <= 1")
+        if not 0.0 <= self.transcoded_low_content <= self.lossless:
+            raise ValueError(f"need 0 <= transcoded_low_content ({self.transcoded_low_content}) "
+                             f"<= lossless ({self.lossless})")
 
 
 def sidecar_path(onnx_path: Path) -> Path:
@@ -47,7 +58,8 @@ def write_sidecar(onnx_path: Path, version: str, thresholds: Thresholds, extra: 
     meta = {
         "version": version,
         "features": params.to_dict(),
-        "thresholds": {"transcoded": thresholds.transcoded, "lossless": thresholds.lossless},
+        "thresholds": {"transcoded": thresholds.transcoded, "lossless": thresholds.lossless,
+                       "transcoded_low_content": thresholds.transcoded_low_content},
     }
     meta.update(extra or {})
     path = sidecar_path(onnx_path)

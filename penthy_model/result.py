@@ -23,6 +23,7 @@ class Result:
     cutoff_hz: int | None = None
     window_scores: list[float] = field(default_factory=list)
     window_starts: list[float] = field(default_factory=list)  # seconds
+    content_share: float | None = None  # share of windows with sound above 16 kHz (the evidence)
     sample_rate: int | None = None
     channels: int | None = None
     duration: float | None = None

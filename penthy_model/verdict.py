@@ -1,10 +1,12 @@
 """The verdict rule: window scores and evidence -> lossless, transcoded or inconclusive.
 
-The rule is deliberately cautious. It calls a file transcoded only when the mean window
-score is below the model's calibrated ``transcoded`` threshold, and lossless only when the
-score clears the ``lossless`` threshold *and* enough windows carry sound above 16 kHz to
-vouch for it. Everything in between, and every file without evidence, is inconclusive
-with a reason a person can check.
+The rule is deliberately cautious. A file has *evidence* when at least half its windows
+carry sound above 16 kHz, clearly over a 16-bit noise floor. It is called transcoded when
+the mean window score is below the model's calibrated ``transcoded`` threshold, or, without
+evidence, below ``transcoded_low_content``, which was calibrated on such files alone and
+is lower: with nothing above 16 kHz, genuine music and a transcode of it look alike. It is
+called lossless only when the score clears the ``lossless`` threshold *and* it has
+evidence. Everything else is inconclusive, with a reason a person can check.
 """
 
 from __future__ import annotations
@@ -35,14 +37,15 @@ def decide(window_scores: np.ndarray, has_content: np.ndarray, thresholds: Thres
         return (float(window_scores.mean()) if window_scores.size else float("nan"), INCONCLUSIVE,
                 f"only {window_scores.size} usable window(s) of sound; need {MIN_WINDOWS}")
     score = float(window_scores.mean())
-    if score < thresholds.transcoded:
-        return score, TRANSCODED, None
     share = float(np.mean(has_content))
-    if score >= thresholds.lossless:
-        if share >= MIN_CONTENT_SHARE:
-            return score, LOSSLESS, None
+    evidence = share >= MIN_CONTENT_SHARE
+    if score < (thresholds.transcoded if evidence else thresholds.transcoded_low_content):
+        return score, TRANSCODED, None
+    if not evidence:
         return score, INCONCLUSIVE, (f"little sound above 16 kHz (in {share:.0%} of windows): "
-                                     "nothing there for a lossy encoder to have removed")
+                                     "too little there to tell a lossy encoder's work from the music's own")
+    if score >= thresholds.lossless:
+        return score, LOSSLESS, None
     return score, INCONCLUSIVE, f"score {score:.2f} is between the thresholds"
 
 

@@ -211,3 +211,46 @@ def test_closing_a_batch_early_does_not_analyse_the_rest(model_path, pair, monke
     next(stream)
     stream.close()
     assert len(seen) <= 2 * 2 + 2  # the bounded queue, not all 40
+
+
+def test_files_without_evidence_need_the_low_content_threshold():
+    from penthy_model.verdict import decide
+
+    t = Thresholds(0.5, 0.7, transcoded_low_content=0.2)
+    scores = np.full(8, 0.35)
+    with_evidence, without = np.ones(8, bool), np.r_[np.ones(3, bool), np.zeros(5, bool)]
+    assert decide(scores, with_evidence, t)[1] == "transcoded"
+    score, verdict, reason = decide(scores, without, t)
+    assert verdict == "inconclusive" and "little sound above 16 kHz (in 38% of windows)" in reason
+    assert decide(np.full(8, 0.1), without, t)[1] == "transcoded"
+    assert decide(np.full(8, 0.9), without, t)[1] == "inconclusive"  # nothing to vouch for it either
+    assert decide(np.full(8, 0.9), with_evidence, t)[1] == "lossless"
+
+
+def test_the_low_content_threshold_defaults_to_the_main_one_and_travels_in_the_sidecar(tmp_path, model_path):
+    assert Thresholds(0.4, 0.6).transcoded_low_content == 0.4
+    with pytest.raises(ValueError, match="transcoded_low_content"):
+        Thresholds(0.4, 0.6, transcoded_low_content=0.7)
+    onnx = tmp_path / "m.onnx"
+    onnx.write_bytes(model_path.read_bytes())
+    write_sidecar(onnx, "v", Thresholds(0.45, 0.6, 0.25))
+    assert Model(onnx).thresholds == Thresholds(0.45, 0.6, 0.25)
+    meta = json.loads(onnx.with_suffix(".json").read_text())
+    del meta["thresholds"]["transcoded_low_content"]  # a sidecar written before the field existed
+    onnx.with_suffix(".json").write_text(json.dumps(meta))
+    assert Model(onnx).thresholds.transcoded_low_content == 0.45
+
+
+def test_results_report_their_share_of_windows_with_high_band_sound(analyzer, pair, tmp_path):
+    genuine, fake = pair
+    assert analyzer.analyze(genuine).content_share > 0.9
+    assert analyzer.analyze(fake).content_share > 0.9  # MP3 128 keeps 16-16.6 kHz: its cut is in view
+    t = np.arange(44100 * 6) / 44100
+    tone = (0.2 * np.sin(2 * np.pi * 440 * t))[:, None].repeat(2, axis=1).astype(np.float32)
+    path = write_flac(tmp_path / "tone.flac", tone)
+    plain = analyzer.analyze(path)
+    assert plain.content_share == 0.0 and plain.verdict == "transcoded"  # the tiny model's low score
+    # with no evidence, only the low-content threshold can make it "transcoded"
+    cautious = Analyzer(analyzer.model, thresholds=Thresholds(0.3, 0.7, transcoded_low_content=0.0))
+    r = cautious.analyze(path)
+    assert r.verdict == "inconclusive" and "little sound above 16 kHz" in r.reason

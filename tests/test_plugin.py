@@ -376,6 +376,19 @@ class TestCommand(PenthyHelper):
         assert self.titles("penthy_verdict:transcoded") == set()
         assert self.titles("penthy_verdict:inconclusive") == {"fake1"}
 
+    def test_threshold_overrides_and_the_low_content_threshold(self, tmp_path):
+        plugin = self.plugin_obj()
+        self.config["penthy"]["model"] = str(tiny_model(tmp_path / "m.onnx", thresholds=(0.3, 0.7, 0.1)))
+        self.config["penthy"]["threshold"] = {"lossless": 0.9}
+        t = plugin.analyzer(plugin.settings()).thresholds
+        assert (t.transcoded, t.lossless, t.transcoded_low_content) == (0.3, 0.9, 0.1)
+        self.config["penthy"]["threshold"] = {"transcoded": 0.2}
+        t = plugin.analyzer(plugin.settings()).thresholds
+        assert t.transcoded == t.transcoded_low_content == 0.2
+        self.config["penthy"]["threshold"] = 0.25
+        t = plugin.analyzer(plugin.settings()).thresholds
+        assert t.transcoded == t.transcoded_low_content == 0.25
+
     def test_interrupted_run_keeps_what_is_done_and_resumes(self, capsys, monkeypatch):
         from penthy_model.analyze import Analyzer
 

@@ -156,3 +156,24 @@ def test_retrain_on_a_folder_of_lossless_files(tmp_path):
     train.main(["--corpus", str(tmp_path / "corpus"), "--work", str(tmp_path / "work"), "--out", str(out),
                 "--epochs", "1", "--steps", "2", "--threads", "1"])
     assert Model(out).thresholds.transcoded <= Model(out).thresholds.lossless
+
+
+def test_calibration_gives_files_without_evidence_their_own_lower_threshold():
+    """Genuine files with nothing above 16 kHz score lower: they get their own threshold,
+    and the files with evidence keep a threshold set on their own kind."""
+    rng = np.random.default_rng(4)
+    rich = 1 / (1 + np.exp(-rng.normal(4.0, 1.0, 300)))  # genuine, sound above 16 kHz
+    bare = 1 / (1 + np.exp(-rng.normal(0.5, 1.0, 60)))  # genuine, nothing above 16 kHz
+    fakes = 1 / (1 + np.exp(-rng.normal(-5.0, 1.5, 600)))
+    scores = np.r_[rich, bare, fakes]
+    labels = np.r_[np.ones(360), np.zeros(600)]
+    limited = np.r_[np.zeros(300), np.ones(60), np.zeros(600)].astype(bool)
+    evidence = np.r_[np.ones(300), np.zeros(60), np.ones(600)].astype(bool)
+    one = train.calibrate(scores, labels, limited)
+    two = train.calibrate(scores, labels, limited, evidence)
+    assert one.transcoded == one.transcoded_low_content
+    assert two.transcoded_low_content < two.transcoded
+    assert two.transcoded > one.transcoded + 0.2  # the rich files no longer inherit the bare files' tail
+    assert np.mean(rich < two.transcoded) <= train.TARGET_FPR
+    assert np.mean(bare < two.transcoded_low_content) <= train.TARGET_FPR_BANDLIMITED
+    assert two.transcoded_low_content <= one.transcoded + 1e-3

@@ -20,7 +20,7 @@ import numpy as np
 
 from .baselines import PixelTree, cutoff_score
 from .dataset import build_cache
-from .train import calibrate, score_files
+from .train import calibrate
 
 GROUP_BARS = {  # the bars: minimum recall per group
     "mp3_cbr_le256": 0.995, "mp3_hard": 0.97, "vorbis": 0.97, "aac_ge256": 0.90, "aac_lt256": 0.98, "opus": 0.95,

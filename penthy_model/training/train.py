@@ -212,36 +212,61 @@ def _tail(scores: np.ndarray, share: float, lower: bool) -> float:
     return float(min(empirical, fitted) if lower else max(empirical, fitted))
 
 
-def calibrate(scores: np.ndarray, labels: np.ndarray, bandlimited: np.ndarray | None = None) -> Thresholds:
+def _safe_limit(scores: np.ndarray, genuine: np.ndarray, bandlimited: np.ndarray) -> float | None:
+    """The lowest threshold that keeps each kind of genuine file in ``genuine`` within its
+    false-positive target (None when neither kind has the 5 files a tail fit needs)."""
+    limits = [_tail(scores[group], share, lower=True)
+              for group, share in ((genuine & ~bandlimited, TARGET_FPR), (genuine & bandlimited, TARGET_FPR_BANDLIMITED))
+              if group.sum() >= 5]
+    return min(limits) if limits else None
+
+
+def calibrate(scores: np.ndarray, labels: np.ndarray, bandlimited: np.ndarray | None = None,
+              evidence: np.ndarray | None = None) -> Thresholds:
     """Thresholds from file scores on the validation split.
 
     ``transcoded``: scores below it are called transcoded; set so that at most TARGET_FPR
     of full-band genuine files and TARGET_FPR_BANDLIMITED of band-limited ones fall
-    below. ``lossless``: at most TARGET_FAKE_PASS of the fakes reach it (never below
-    ``transcoded``).
+    below. With ``evidence`` (per file: enough windows with sound above 16 kHz, as the
+    verdict measures it), ``transcoded`` is set on the files with evidence by those same
+    targets, and ``transcoded_low_content`` on the genuine files without evidence by the
+    band-limited target (never above ``transcoded``). ``lossless``: at most TARGET_FAKE_PASS of the
+    fakes reach it (never below ``transcoded``).
     """
-    bandlimited = np.zeros(len(scores), bool) if bandlimited is None else np.asarray(bandlimited, bool)
+    n = len(scores)
+    bandlimited = np.zeros(n, bool) if bandlimited is None else np.asarray(bandlimited, bool)
     genuine = labels == 1
-    limits = []
-    for group, share in ((genuine & ~bandlimited, TARGET_FPR), (genuine & bandlimited, TARGET_FPR_BANDLIMITED)):
-        if group.sum() >= 5:
-            limits.append(_tail(scores[group], share, lower=True))
-    transcoded = min(limits) if limits else 0.5
-    transcoded = min(max(transcoded, 0.01), 0.5)
+    pooled = _safe_limit(scores, genuine, bandlimited)
+    pooled = 0.5 if pooled is None else pooled
+    transcoded = low = pooled
+    if evidence is not None:
+        evidence = np.asarray(evidence, bool)
+        with_evidence = _safe_limit(scores, genuine & evidence, bandlimited)
+        # a genuine file without evidence is band-limited in all but name: its kind's target
+        without = genuine & ~evidence
+        low = _tail(scores[without], TARGET_FPR_BANDLIMITED, lower=True) if without.sum() >= 5 else pooled
+        transcoded = pooled if with_evidence is None else with_evidence
+        low = min(low, transcoded)
+    transcoded, low = (min(max(t, 0.01), 0.5) for t in (transcoded, low))
     fakes = scores[labels == 0]
     lossless = _tail(fakes, TARGET_FAKE_PASS, lower=False) + 1e-4 if len(fakes) >= 5 else 0.5
     lossless = min(max(lossless, transcoded, 0.5), 0.99)
     # round towards the safe side: never more genuine files below, never more fakes above
-    return Thresholds(np.floor(transcoded * 1e4) / 1e4, np.ceil(lossless * 1e4) / 1e4)
+    return Thresholds(np.floor(transcoded * 1e4) / 1e4, np.ceil(lossless * 1e4) / 1e4,
+                      np.floor(low * 1e4) / 1e4)
 
 
-def score_files(model_path: Path, corpus: Path, rows: list[dict], jobs: int = 2) -> np.ndarray:
-    """File scores through the shipped engine path (NaN where there is no score)."""
+def score_files(model_path: Path, corpus: Path, rows: list[dict], jobs: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """File scores through the shipped engine path (NaN where there is no score), and
+    whether each file has the evidence the verdict asks for."""
     from ..analyze import Analyzer
+    from ..verdict import MIN_CONTENT_SHARE
 
     analyzer = Analyzer(model_path)
-    results = analyzer.analyze_many([corpus / r["path"] for r in rows], jobs=jobs)
-    return np.array([np.nan if r.score is None else r.score for r in results], dtype=np.float64)
+    results = list(analyzer.analyze_many([corpus / r["path"] for r in rows], jobs=jobs))
+    scores = np.array([np.nan if r.score is None else r.score for r in results], dtype=np.float64)
+    evidence = np.array([(r.content_share or 0.0) >= MIN_CONTENT_SHARE for r in results])
+    return scores, evidence
 
 
 def main(argv=None) -> int:
@@ -262,10 +287,10 @@ def main(argv=None) -> int:
     version = args.version or time.strftime("penthy-%Y%m%d")
     write_sidecar(args.out, version, Thresholds(0.5, 0.5))  # provisional, for scoring the validation files
     val_rows = [r for r in cache.rows if r["split"] == "val"] or [r for r in cache.rows if r["split"] == "train"]
-    scores = score_files(args.out, args.corpus, val_rows, jobs=args.threads)
+    scores, evidence = score_files(args.out, args.corpus, val_rows, jobs=args.threads)
     ok = ~np.isnan(scores)
     thresholds = calibrate(scores[ok], np.array([r["label"] for r in val_rows])[ok],
-                           np.array([r["bandlimited"] for r in val_rows])[ok])
+                           np.array([r["bandlimited"] for r in val_rows])[ok], evidence[ok])
     write_sidecar(args.out, version, thresholds, extra={
         "training": {"corpus_files": len(cache.rows), "windows": int(len(cache.x)), "epochs": args.epochs,
                      "steps_per_epoch": args.steps, "batch": BATCH, "seed": args.seed,
