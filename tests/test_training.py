@@ -177,3 +177,22 @@ def test_calibration_gives_files_without_evidence_their_own_lower_threshold():
     assert np.mean(rich < two.transcoded) <= train.TARGET_FPR
     assert np.mean(bare < two.transcoded_low_content) <= train.TARGET_FPR_BANDLIMITED
     assert two.transcoded_low_content <= one.transcoded + 1e-3
+
+
+def test_fake_shares_fix_a_group_s_part_of_the_fake_half():
+    rng = np.random.default_rng(0)
+    n = 4000
+    labels = (rng.random(n) < 0.2).astype(np.float32)
+    limited = (labels == 1) & (rng.random(n) < 0.1)
+    groups = np.where(labels == 1, "genuine_full", rng.choice(["aac_ge256", "mp3_hard", "opus"], n, p=[0.1, 0.6, 0.3]))
+    idx = np.arange(n)
+    plain = np.concatenate(list(train.balanced_batches(labels, limited, idx, rng, 50)))
+    tilted = np.concatenate(list(train.balanced_batches(labels, limited, idx, rng, 50, groups, {"aac_ge256": 0.5})))
+    for batch in (plain, tilted):
+        assert np.mean(labels[batch]) == 0.5
+    fake_share = lambda b: np.mean(groups[b][labels[b] == 0] == "aac_ge256")  # noqa: E731
+    assert abs(fake_share(plain) - 0.1) < 0.03
+    assert abs(fake_share(tilted) - 0.5) < 0.01
+    assert np.mean(groups[tilted][labels[tilted] == 0] == "opus") > 0.1  # the rest still come
+    with pytest.raises(SystemExit):
+        train.main(["--corpus", "c", "--work", "w", "--out", "o.onnx", "--fake-shares", "aac=0.5"])

@@ -79,20 +79,34 @@ def set_learning_rate(opt: torch.optim.Optimizer, progress: float) -> None:
 
 
 def balanced_batches(labels: np.ndarray, limited: np.ndarray, idx: np.ndarray, rng: np.random.Generator,
-                     steps: int):
+                     steps: int, fake_groups: np.ndarray | None = None, fake_shares: dict | None = None):
     """Index batches with as many genuine windows as fake ones.
 
     Band-limited genuine windows (solo instruments, gentle lowpass, 32 kHz sources) are
     rare but are where false accusations come from: they fill BANDLIMITED_SHARE of the
-    genuine half of every batch.
+    genuine half of every batch. ``fake_shares`` ({report group: share}) likewise gives
+    chosen groups of fakes (``fake_groups``, per window) a fixed share of the fake half;
+    the rest of it is drawn from the other fakes.
     """
     pos, neg = idx[(labels[idx] == 1) & ~limited[idx]], idx[labels[idx] == 0]
     lim = idx[(labels[idx] == 1) & limited[idx]]
     half = BATCH // 2
     n_lim = int(round(half * BANDLIMITED_SHARE)) if len(lim) else 0
+    pools = []  # (windows, how many per batch) for the fake half
+    if fake_shares:
+        rest = np.ones(len(neg), bool)
+        for group, share in fake_shares.items():
+            mine = fake_groups[neg] == group
+            rest &= ~mine
+            if mine.any():
+                pools.append((neg[mine], int(round(half * share))))
+        pools.append((neg[rest], half - sum(n for _, n in pools)))
+    else:
+        pools.append((neg, half))
     for _ in range(steps):
-        yield np.concatenate([rng.choice(pos, half - n_lim), rng.choice(lim, n_lim) if n_lim else [],
-                              rng.choice(neg, half)]).astype(int)
+        parts = [rng.choice(pos, half - n_lim), rng.choice(lim, n_lim) if n_lim else []]
+        parts += [rng.choice(pool, n) for pool, n in pools if n > 0 and len(pool)]
+        yield np.concatenate(parts).astype(int)
 
 
 def evaluate_windows(net: PenthyNet, cache: Cache, idx: np.ndarray, labels: np.ndarray) -> dict:
@@ -115,12 +129,13 @@ def evaluate_windows(net: PenthyNet, cache: Cache, idx: np.ndarray, labels: np.n
 
 
 def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STEPS_PER_EPOCH,
-          log=sys.stderr) -> PenthyNet:
+          fake_shares: dict | None = None, log=sys.stderr) -> PenthyNet:
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     labels = cache.labels()
     limited = np.array([cache.rows[i]["bandlimited"] for i in cache.row], dtype=bool)
+    groups = np.array([r["group"] for r in cache.rows])[cache.row]
     train_idx, val_idx = cache.select("train"), cache.select("val")
     if len(val_idx) == 0:
         val_idx = train_idx
@@ -141,7 +156,7 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
     for epoch in range(start, epochs):
         net.train()
         t0, total = time.monotonic(), 0.0
-        for step, b in enumerate(balanced_batches(labels, limited, train_idx, rng, steps)):
+        for step, b in enumerate(balanced_batches(labels, limited, train_idx, rng, steps, groups, fake_shares)):
             set_learning_rate(opt, (epoch * steps + step) / (epochs * steps))
             start_frame = int(rng.integers(0, cache.x.shape[3] - CROP_FRAMES + 1))
             crop = cache.x[b][..., start_frame:start_frame + CROP_FRAMES]
@@ -269,6 +284,20 @@ def score_files(model_path: Path, corpus: Path, rows: list[dict], jobs: int = 2)
     return scores, evidence
 
 
+def _group_share(text: str) -> tuple[str, float]:
+    from .fakes import REPORT_GROUPS
+
+    group, _, share = text.partition("=")
+    try:
+        value = float(share)
+    except ValueError:
+        value = -1.0
+    if group not in REPORT_GROUPS or not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected GROUP=SHARE with GROUP one of {', '.join(REPORT_GROUPS)} "
+                                         "and SHARE in (0, 1]")
+    return group, value
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, required=True, help="a corpus built by penthy_model.training.corpus")
@@ -279,10 +308,15 @@ def main(argv=None) -> int:
     ap.add_argument("--version", default=None, help="model version string (default: penthy-<date>)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fake-shares", nargs="+", metavar="GROUP=SHARE", type=_group_share, default=[],
+                    help="give a report group of fakes (e.g. aac_ge256) a fixed share of the fake half of each batch")
     args = ap.parse_args(argv)
+    fake_shares = dict(args.fake_shares)
+    if sum(fake_shares.values()) > 1.0:
+        ap.error("--fake-shares add up to more than 1")
     torch.set_num_threads(args.threads)
     cache = build_cache(args.corpus, args.work / "cache")
-    net = train(cache, args.work / "ckpt", args.epochs, seed=args.seed, steps=args.steps)
+    net = train(cache, args.work / "ckpt", args.epochs, seed=args.seed, steps=args.steps, fake_shares=fake_shares)
     export_onnx(net, args.out)
     version = args.version or time.strftime("penthy-%Y%m%d")
     write_sidecar(args.out, version, Thresholds(0.5, 0.5))  # provisional, for scoring the validation files
@@ -293,7 +327,7 @@ def main(argv=None) -> int:
                            np.array([r["bandlimited"] for r in val_rows])[ok], evidence[ok])
     write_sidecar(args.out, version, thresholds, extra={
         "training": {"corpus_files": len(cache.rows), "windows": int(len(cache.x)), "epochs": args.epochs,
-                     "steps_per_epoch": args.steps, "batch": BATCH, "seed": args.seed,
+                     "steps_per_epoch": args.steps, "batch": BATCH, "seed": args.seed, "fake_shares": fake_shares,
                      "validation_files": int(ok.sum())},
     })
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB), thresholds {thresholds}", file=sys.stderr)
