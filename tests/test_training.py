@@ -61,7 +61,16 @@ def test_evaluation_report_compares_against_both_baselines(tiny_run, tmp_path):
                          if f"files_{k}" in g]
                 assert sum(n for _, n in parts) == g["files"]
                 assert sum(r * n for r, n in parts) / g["files"] == pytest.approx(g["recall"])
-    assert "recall by the kind of genuine clip" in (tmp_path / "evaluation.md").read_text()
+    cnn = report["systems"]["penthy CNN"]
+    for g in cnn["groups"].values():  # the CNN's groups also split by evidence, and add up
+        measure = "recall" if "recall" in g else "called_transcoded"
+        parts = [(g[f"{measure}_{k}"], g[f"files_{k}"]) for k in ("with_evidence", "without_evidence")
+                 if f"files_{k}" in g]
+        assert parts and sum(n for _, n in parts) == g["files"]
+        assert sum(r * n for r, n in parts) / g["files"] == pytest.approx(g[measure])
+    assert not any("files_with_evidence" in g for g in report["systems"]["pixel tree"]["groups"].values())
+    text = (tmp_path / "evaluation.md").read_text()
+    assert "recall by the kind of genuine clip" in text and "| with evidence | without evidence |" in text
     assert (tmp_path / "evaluation.json").exists() and (tmp_path / "evaluation.md").exists()
     assert (tmp_path / "roc.png").stat().st_size > 1000
 

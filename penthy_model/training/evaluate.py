@@ -51,8 +51,9 @@ def roc_curve(scores_fake: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, 
     return np.r_[0.0, fpr, 1.0], np.r_[0.0, tpr, 1.0]
 
 
-def metrics(rows: list[dict], verdicts: list[str], scores: np.ndarray) -> dict:
-    """Per-group and overall numbers; 'transcoded' is the positive class."""
+def metrics(rows: list[dict], verdicts: list[str], scores: np.ndarray, evidence=None) -> dict:
+    """Per-group and overall numbers; 'transcoded' is the positive class. ``evidence``
+    (per file, from the engine) splits each group by whether the file had any."""
     labels = np.array([r["label"] for r in rows])
     called = np.array([v == "transcoded" for v in verdicts])
     inconclusive = np.array([v == "inconclusive" for v in verdicts])
@@ -61,17 +62,22 @@ def metrics(rows: list[dict], verdicts: list[str], scores: np.ndarray) -> dict:
         by_group[r["group"]].append(i)
         by_condition[r["condition"]].append(i)
     limited = np.array([bool(r["bandlimited"]) for r in rows])
+    evidence = None if evidence is None else np.asarray(evidence, bool)
     groups = {}
     for g, idx in sorted(by_group.items()):
         idx = np.array(idx)
         fake = labels[idx[0]] == 0
         groups[g] = {"files": len(idx), ("recall" if fake else "called_transcoded"): float(called[idx].mean()),
                      "inconclusive": float(inconclusive[idx].mean())}
-        if fake:  # a fake of a band-limited clip may have had nothing up there for the encoder to remove
-            for key, side in (("full_band_source", ~limited[idx]), ("band_limited_source", limited[idx])):
-                if side.any():
-                    groups[g][f"recall_{key}"] = float(called[idx[side]].mean())
-                    groups[g][f"files_{key}"] = int(side.sum())
+        # a fake of a band-limited clip may have had nothing up there for the encoder to remove;
+        # a file without evidence (little sound above 16 kHz) gets the cautious threshold
+        splits = [("full_band_source", ~limited[idx]), ("band_limited_source", limited[idx])] if fake else []
+        if evidence is not None:
+            splits += [("with_evidence", evidence[idx]), ("without_evidence", ~evidence[idx])]
+        for key, side in splits:
+            if side.any():
+                groups[g][f"{'recall' if fake else 'called_transcoded'}_{key}"] = float(called[idx[side]].mean())
+                groups[g][f"files_{key}"] = int(side.sum())
     conditions = {c: {"files": len(idx), "recall": float(called[idx].mean())}
                   for c, idx in sorted(by_condition.items()) if labels[idx[0]] == 0}
     tp = int((called & (labels == 0)).sum())
@@ -118,12 +124,19 @@ def markdown(report: dict) -> str:
     lines.append(f"\nTest split: {counts['files']} files ({counts['genuine']} genuine, {counts['fakes']} fakes).")
     lines += ["", f"{systems[0]}, recall by the kind of genuine clip a fake was made from:", "",
               "| group | full-band source | band-limited source |", "|---|---|---|"]
-    def cell(m, key):
-        return f"{m[f'recall_{key}']:.4f} ({m[f'files_{key}']})" if f"recall_{key}" in m else "–"
+    def cell(m, key, measure="recall"):
+        return f"{m[f'{measure}_{key}']:.4f} ({m[f'files_{key}']})" if f"{measure}_{key}" in m else "–"
 
     for g in GROUP_BARS:
         m = counts["groups"].get(g, {})
         lines.append(f"| {g} | {cell(m, 'full_band_source')} | {cell(m, 'band_limited_source')} |")
+    lines += ["", f"{systems[0]}, by whether the file had evidence (sound above 16 kHz in at least half its "
+              "windows); for genuine groups the share called transcoded:", "",
+              "| group | with evidence | without evidence |", "|---|---|---|"]
+    for g in list(FPR_BARS) + list(GROUP_BARS):
+        m = counts["groups"].get(g, {})
+        key = "recall" if g in GROUP_BARS else "called_transcoded"
+        lines.append(f"| {g} | {cell(m, 'with_evidence', key)} | {cell(m, 'without_evidence', key)} |")
     return "\n".join(lines)
 
 
@@ -154,6 +167,7 @@ def plot_roc(report: dict, curves: dict, out: Path) -> None:
 
 def evaluate(corpus: Path, work: Path, model: Path, out: Path, jobs: int = 2, log=sys.stderr) -> dict:
     from ..analyze import Analyzer
+    from ..verdict import MIN_CONTENT_SHARE
 
     cache = build_cache(corpus, work / "cache", log=log)
     test = [r for r in cache.rows if r["split"] == "test"]
@@ -168,7 +182,8 @@ def evaluate(corpus: Path, work: Path, model: Path, out: Path, jobs: int = 2, lo
     analyzer = Analyzer(model)
     results = list(analyzer.analyze_many([corpus / r["path"] for r in test], jobs=jobs))
     cnn = np.array([np.nan if r.score is None else r.score for r in results])
-    systems["penthy CNN"] = metrics(test, [r.verdict for r in results], cnn)
+    evidence = [(r.content_share or 0.0) >= MIN_CONTENT_SHARE for r in results]
+    systems["penthy CNN"] = metrics(test, [r.verdict for r in results], cnn, evidence)
     print(f"CNN scored {len(test)} test files", file=log, flush=True)
 
     cut_val = np.array([cutoff_score(corpus / r["path"]) for r in val])
