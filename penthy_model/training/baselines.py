@@ -30,10 +30,19 @@ def cutoff_score(path) -> float:
     return float(np.clip((cut - CUTOFF_FLOOR_HZ) / (min(nyquist, 22050.0) - 300.0 - CUTOFF_FLOOR_HZ), 0.0, 1.0))
 
 
-def pixel_features(x_uint8: np.ndarray) -> np.ndarray:
-    """(N, 2, bands, frames) uint8 -> (N, 2 * 2 * bands): per-row mean and std over time."""
-    x = to_float(x_uint8)
-    return np.concatenate([x.mean(axis=3).reshape(len(x), -1), x.std(axis=3).reshape(len(x), -1)], axis=1)
+CHUNK = 2048  # windows converted to float at a time: all of a large split at once needs > 20 GB
+
+
+def pixel_features(x_uint8: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+    """(N, 2, bands, frames) uint8 (rows ``idx`` of it) -> (N, 2 * 2 * bands): per-row mean
+    and std over time, computed a chunk at a time."""
+    idx = np.arange(len(x_uint8)) if idx is None else np.asarray(idx)
+    out = np.empty((len(idx), 2 * x_uint8.shape[1] * x_uint8.shape[2]), dtype=np.float32)
+    for i in range(0, len(idx), CHUNK):
+        x = to_float(x_uint8[idx[i:i + CHUNK]])
+        out[i:i + len(x)] = np.concatenate([x.mean(axis=3).reshape(len(x), -1),
+                                            x.std(axis=3).reshape(len(x), -1)], axis=1)
+    return out
 
 
 class PixelTree:
@@ -46,7 +55,7 @@ class PixelTree:
                                            class_weight="balanced", random_state=seed)
 
     def fit(self, cache: Cache, idx: np.ndarray) -> "PixelTree":
-        self.tree.fit(pixel_features(cache.x[idx]), cache.labels()[idx])
+        self.tree.fit(pixel_features(cache.x, idx), cache.labels()[idx])
         return self
 
     def file_scores(self, cache: Cache, row_ids: list[int]) -> np.ndarray:
@@ -56,7 +65,7 @@ class PixelTree:
         sel = np.nonzero(np.isin(cache.row, row_ids))[0]
         if len(sel) == 0:
             return out
-        p = self.tree.predict_proba(pixel_features(cache.x[sel]))[:, list(self.tree.classes_).index(1.0)]
+        p = self.tree.predict_proba(pixel_features(cache.x, sel))[:, list(self.tree.classes_).index(1.0)]
         rows = cache.row[sel]
         for r in np.unique(rows):
             out[where[int(r)]] = float(p[rows == r].mean())
