@@ -486,16 +486,19 @@ def _progress(i: int, total: int, t0: float, stats: dict) -> None:
 
 
 # --- command line ------------------------------------------------------------------------------
-def _kind_share(text: str) -> tuple[str, float]:
-    kind, _, share = text.partition("=")
-    try:
-        value = float(share)
-    except ValueError:
-        value = -1.0
-    if kind not in KINDS or not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected KIND=SHARE with KIND one of {', '.join(KINDS)} "
-                                         "and SHARE between 0 and 1")
-    return kind, value
+def share_arg(names, what: str):
+    """An argparse type for NAME=SHARE with NAME one of ``names`` and SHARE in [0, 1]."""
+    def parse(text: str) -> tuple[str, float]:
+        name, _, share = text.partition("=")
+        try:
+            value = float(share)
+        except ValueError:
+            value = -1.0
+        if name not in names or not 0.0 <= value <= 1.0:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {what}=SHARE with {what} one of "
+                                             f"{', '.join(names)} and SHARE between 0 and 1")
+        return name, value
+    return parse
 
 
 def main(argv=None) -> int:
@@ -507,7 +510,7 @@ def main(argv=None) -> int:
                     help="extra fakes per clip from AAC >= 256k and MP3 320/V0 (the hard cases)")
     ap.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--kind-shares", nargs="+", metavar="KIND=SHARE", type=_kind_share,
+    ap.add_argument("--kind-shares", nargs="+", metavar="KIND=SHARE", type=share_arg(KINDS, "KIND"),
                     help=f"share of clips of each band-limited kind ({', '.join(KINDS)}); the rest are "
                          f"full band (default: {' '.join(f'{k}={v}' for k, v in KIND_SHARES.items())})")
     ap.add_argument("--install", action="store_true", help="apt/pip install what is missing first")

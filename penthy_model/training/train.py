@@ -284,21 +284,10 @@ def score_files(model_path: Path, corpus: Path, rows: list[dict], jobs: int = 2)
     return scores, evidence
 
 
-def _group_share(text: str) -> tuple[str, float]:
+def main(argv=None) -> int:
+    from .corpus import share_arg
     from .fakes import REPORT_GROUPS
 
-    group, _, share = text.partition("=")
-    try:
-        value = float(share)
-    except ValueError:
-        value = -1.0
-    if group not in REPORT_GROUPS or not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected GROUP=SHARE with GROUP one of {', '.join(REPORT_GROUPS)} "
-                                         "and SHARE in (0, 1]")
-    return group, value
-
-
-def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, required=True, help="a corpus built by penthy_model.training.corpus")
     ap.add_argument("--work", type=Path, required=True, help="feature cache and checkpoints (outside the repo)")
@@ -308,7 +297,8 @@ def main(argv=None) -> int:
     ap.add_argument("--version", default=None, help="model version string (default: penthy-<date>)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--fake-shares", nargs="+", metavar="GROUP=SHARE", type=_group_share, default=[],
+    ap.add_argument("--fake-shares", nargs="+", metavar="GROUP=SHARE", default=[],
+                    type=share_arg(REPORT_GROUPS, "GROUP"),
                     help="give a report group of fakes (e.g. aac_ge256) a fixed share of the fake half of each batch")
     args = ap.parse_args(argv)
     fake_shares = dict(args.fake_shares)
