@@ -4,7 +4,7 @@ The rule is deliberately cautious. A file has *evidence* when at least half its 
 carry sound above 16 kHz, clearly over a 16-bit noise floor. It is called transcoded when
 the mean window score is below the model's calibrated ``transcoded`` threshold, or, without
 evidence, below ``transcoded_low_content``, which was calibrated on such files alone and
-is lower: with nothing above 16 kHz, genuine music and a transcode of it look alike. It is
+is no higher: with nothing above 16 kHz, genuine music and a transcode of it look alike. It is
 called lossless only when the score clears the ``lossless`` threshold *and* it has
 evidence. Everything else is inconclusive, with a reason a person can check.
 """
