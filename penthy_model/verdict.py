@@ -30,6 +30,11 @@ def high_band_db(features: np.ndarray, sample_rate: int, params: FeatureParams =
     return 10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=(1, 2)))
 
 
+def has_evidence(content_share: float | None) -> bool:
+    """Whether a file with this share of windows with sound above 16 kHz has evidence."""
+    return (content_share or 0.0) >= MIN_CONTENT_SHARE
+
+
 def decide(window_scores: np.ndarray, has_content: np.ndarray, thresholds: Thresholds) -> tuple[float, str, str | None]:
     """Return (score, verdict, reason) for one file."""
     window_scores = np.asarray(window_scores, dtype=np.float64)
@@ -38,7 +43,7 @@ def decide(window_scores: np.ndarray, has_content: np.ndarray, thresholds: Thres
                 f"only {window_scores.size} usable window(s) of sound; need {MIN_WINDOWS}")
     score = float(window_scores.mean())
     share = float(np.mean(has_content))
-    evidence = share >= MIN_CONTENT_SHARE
+    evidence = has_evidence(share)
     if score < (thresholds.transcoded if evidence else thresholds.transcoded_low_content):
         return score, TRANSCODED, None
     if not evidence:

@@ -501,6 +501,14 @@ def share_arg(names, what: str):
     return parse
 
 
+def shares_from(ap: argparse.ArgumentParser, pairs, option: str) -> dict:
+    """The NAME=SHARE pairs given to ``option`` as a dict; a usage error if they add up to more than 1."""
+    shares = dict(pairs or ())
+    if sum(shares.values()) > 1.0 + 1e-9:
+        ap.error(f"{option} add up to {sum(shares.values()):.3g}, more than 1")
+    return shares
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, type=Path, help="corpus directory (outside the repo)")
@@ -517,9 +525,7 @@ def main(argv=None) -> int:
     ap.add_argument("--families", nargs="+", default=list(FAMILY_WEIGHTS),
                     choices=list(FAMILY_WEIGHTS) + ["synthetic"])
     a = ap.parse_args(argv)
-    shares = dict(a.kind_shares) if a.kind_shares else None
-    if shares and sum(shares.values()) > 1.0 + 1e-9:
-        ap.error(f"--kind-shares add up to {sum(shares.values()):.3g}, more than 1")
+    shares = shares_from(ap, a.kind_shares, "--kind-shares") if a.kind_shares else None
     if "synthetic" in a.families and len(a.families) > 1:
         ap.error("--families synthetic cannot be mixed with real families")
     if a.install and a.families != ["synthetic"]:

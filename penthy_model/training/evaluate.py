@@ -167,7 +167,7 @@ def plot_roc(report: dict, curves: dict, out: Path) -> None:
 
 def evaluate(corpus: Path, work: Path, model: Path, out: Path, jobs: int = 2, log=sys.stderr) -> dict:
     from ..analyze import Analyzer
-    from ..verdict import MIN_CONTENT_SHARE
+    from ..verdict import has_evidence
 
     cache = build_cache(corpus, work / "cache", log=log)
     test = [r for r in cache.rows if r["split"] == "test"]
@@ -182,7 +182,7 @@ def evaluate(corpus: Path, work: Path, model: Path, out: Path, jobs: int = 2, lo
     analyzer = Analyzer(model)
     results = list(analyzer.analyze_many([corpus / r["path"] for r in test], jobs=jobs))
     cnn = np.array([np.nan if r.score is None else r.score for r in results])
-    evidence = [(r.content_share or 0.0) >= MIN_CONTENT_SHARE for r in results]
+    evidence = [has_evidence(r.content_share) for r in results]
     systems["penthy CNN"] = metrics(test, [r.verdict for r in results], cnn, evidence)
     print(f"CNN scored {len(test)} test files", file=log, flush=True)
 

@@ -245,8 +245,8 @@ def calibrate(scores: np.ndarray, labels: np.ndarray, bandlimited: np.ndarray | 
     below. With ``evidence`` (per file: enough windows with sound above 16 kHz, as the
     verdict measures it), ``transcoded`` is set on the files with evidence by those same
     targets, and ``transcoded_low_content`` on the genuine files without evidence by the
-    band-limited target (never above ``transcoded``). ``lossless``: at most TARGET_FAKE_PASS of the
-    fakes reach it (never below ``transcoded``).
+    band-limited target (never above ``transcoded``). ``lossless``: at most
+    TARGET_FAKE_PASS of the fakes reach it (never below ``transcoded``).
     """
     n = len(scores)
     bandlimited = np.zeros(n, bool) if bandlimited is None else np.asarray(bandlimited, bool)
@@ -275,17 +275,17 @@ def score_files(model_path: Path, corpus: Path, rows: list[dict], jobs: int = 2)
     """File scores through the shipped engine path (NaN where there is no score), and
     whether each file has the evidence the verdict asks for."""
     from ..analyze import Analyzer
-    from ..verdict import MIN_CONTENT_SHARE
+    from ..verdict import has_evidence
 
     analyzer = Analyzer(model_path)
     results = list(analyzer.analyze_many([corpus / r["path"] for r in rows], jobs=jobs))
     scores = np.array([np.nan if r.score is None else r.score for r in results], dtype=np.float64)
-    evidence = np.array([(r.content_share or 0.0) >= MIN_CONTENT_SHARE for r in results])
+    evidence = np.array([has_evidence(r.content_share) for r in results])
     return scores, evidence
 
 
 def main(argv=None) -> int:
-    from .corpus import share_arg
+    from .corpus import share_arg, shares_from
     from .fakes import REPORT_GROUPS
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -301,9 +301,7 @@ def main(argv=None) -> int:
                     type=share_arg(REPORT_GROUPS, "GROUP"),
                     help="give a report group of fakes (e.g. aac_ge256) a fixed share of the fake half of each batch")
     args = ap.parse_args(argv)
-    fake_shares = dict(args.fake_shares)
-    if sum(fake_shares.values()) > 1.0:
-        ap.error("--fake-shares add up to more than 1")
+    fake_shares = shares_from(ap, args.fake_shares, "--fake-shares")
     torch.set_num_threads(args.threads)
     cache = build_cache(args.corpus, args.work / "cache")
     net = train(cache, args.work / "ckpt", args.epochs, seed=args.seed, steps=args.steps, fake_shares=fake_shares)
