@@ -63,8 +63,9 @@ FAMILY_WEIGHTS = {
 }
 RENDER_FAMILIES = ("mma_fluidr3", "mma_musescore", "music21_fluidr3", "music21_musescore")
 KIND_SHARES = {"solo": 0.07, "lowpass": 0.07, "from32k": 0.03}  # rest: "full"
-# "dull" (an old or heavily filtered master) is only planned when --kind-shares asks for it
-KINDS = ("solo", "lowpass", "dull", "from32k")
+# "dull" (an old or heavily filtered master) and "one_track" (one pitched track of an mma
+# arrangement: a bass line, a pad, an arpeggio) are only planned when --kind-shares asks for them
+KINDS = ("solo", "lowpass", "dull", "from32k", "one_track")
 LOWPASS_HZ = (15000.0, 20000.0)
 DULL_HZ = (9000.0, 15000.0)
 LOWPASS_ORDERS = (2, 3, 4)  # gentle slopes, like a mastering shelf, not a brick wall
@@ -247,7 +248,7 @@ def _render(plan: ClipPlan, rng: np.random.Generator, tmp: Path, sr: int) -> np.
         base = fam if not fam.startswith("mix") else str(rng.choice(RENDER_FAMILIES))
         font = sources.FONTS[base.split("_")[1]]
         if base.startswith("mma"):
-            mid, _ = sources.mma_song(rng, tmp)
+            mid, _ = sources.mma_song(rng, tmp, one_track=plan.kind == "one_track")
         else:
             mid, _ = sources.music21_song(rng, tmp, solo=plan.kind == "solo")
         x = sources.render_midi(mid, font, sr, tmp)
@@ -379,6 +380,8 @@ def plan_clips(n: int, k: int, seed: int, families: list[str], hard: int = 0,
             kind = "full"
         elif kind == "solo" and not fam.startswith("music21"):
             fam = str(rng.choice(["music21_fluidr3", "music21_musescore"]))
+        elif kind == "one_track" and not fam.startswith("mma"):
+            fam = str(rng.choice(["mma_fluidr3", "mma_musescore"]))
         elif kind == "from32k" and fam not in RENDER_FAMILIES + ("avldrums",):
             kind = "full"
         chosen = [conds[j] for j in rng.choice(len(conds), size=min(k, len(conds)), replace=False, p=cw)]

@@ -164,8 +164,12 @@ def mma_grooves() -> tuple:
     return tuple(sorted(set(names)))
 
 
-def mma_song(rng: np.random.Generator, tmp: Path) -> tuple[Path, float]:
-    """Random chords over a random groove and tempo; returns the MIDI file and its bpm."""
+def mma_song(rng: np.random.Generator, tmp: Path, one_track: bool = False) -> tuple[Path, float]:
+    """Random chords over a random groove and tempo; returns the MIDI file and its bpm.
+
+    With ``one_track``, only one of the groove's pitched tracks is written (a bass line, a
+    chord pad, an arpeggio...): sparse, single-instrument music.
+    """
     groove = str(rng.choice(mma_grooves()))
     bpm = float(rng.integers(*TEMPO_RANGE))
     key = int(rng.integers(12))
@@ -177,10 +181,22 @@ def mma_song(rng: np.random.Generator, tmp: Path) -> tuple[Path, float]:
         lines.append(f"{bar} {root}{rng.choice(CHORD_QUALITIES)}")
     src, mid = tmp / "song.mma", tmp / "song.mid"
     src.write_text("\n".join(lines) + "\n")
-    _run(["mma", "-f", str(mid), str(src)], f"mma groove {groove}")
+    only = ["-T", str(rng.choice(mma_pitched_tracks(src)))] if one_track else []
+    _run(["mma", *only, "-f", str(mid), str(src)], f"mma groove {groove}")
     if not mid.exists():
         raise SourceError(f"mma wrote no MIDI for groove {groove}")
     return mid, bpm
+
+
+def mma_pitched_tracks(src: Path) -> list[str]:
+    """The tracks an mma song gives a MIDI channel, drums left out (from ``mma -c``)."""
+    r = subprocess.run(["mma", "-w", "-c", str(src)], capture_output=True, timeout=SUBPROCESS_TIMEOUT_S)
+    text = r.stdout.decode(errors="replace").split("Channel assignments:")[-1]
+    names = re.findall(r"^\s*\d+\s+(\S+)\s*$", text, re.M)
+    names = [n for n in names if not n.upper().startswith("DRUM")]
+    if not names:
+        raise SourceError(f"mma gave {src.name} no pitched track")
+    return names
 
 
 # --- music21 scores -----------------------------------------------------------------------
