@@ -205,3 +205,28 @@ def test_fake_shares_fix_a_group_s_part_of_the_fake_half():
     assert np.mean(groups[tilted][labels[tilted] == 0] == "opus") > 0.1  # the rest still come
     with pytest.raises(SystemExit):
         train.main(["--corpus", "c", "--work", "w", "--out", "o.onnx", "--fake-shares", "aac=0.5"])
+
+
+def test_cache_of_a_grown_corpus_computes_only_the_new_files(tmp_path):
+    root = tmp_path / "corpus"
+    corpus.build(root, clips=2, k=1, jobs=1, seed=5, families=["synthetic"])
+    first = dataset.build_cache(root, tmp_path / "grown", log=io.StringIO())
+    n_before = len(dataset.read_manifest(root))
+    corpus.build(root, clips=4, k=1, jobs=1, seed=5, families=["synthetic"])  # appends to the manifest
+    log = io.StringIO()
+    grown = dataset.build_cache(root, tmp_path / "grown", log=log)
+    assert f"the cache has {n_before} of" in log.getvalue()
+    fresh = dataset.build_cache(root, tmp_path / "fresh", log=io.StringIO())
+    assert len(grown.rows) > n_before
+    np.testing.assert_array_equal(grown.x, fresh.x)
+    np.testing.assert_array_equal(grown.row, fresh.row)
+    np.testing.assert_array_equal(grown.x[: len(first.x)], first.x)
+    # a cache whose rows are not the manifest's first rows is computed again from scratch
+    meta = tmp_path / "grown" / "cache.json"
+    m = json.loads(meta.read_text())
+    m["rows"], m["paths"] = n_before, "0" * 40
+    meta.write_text(json.dumps(m))
+    log = io.StringIO()
+    again = dataset.build_cache(root, tmp_path / "grown", log=log)
+    assert "the cache has" not in log.getvalue() and "windows from" in log.getvalue()
+    np.testing.assert_array_equal(again.x, fresh.x)

@@ -79,20 +79,35 @@ def to_float(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
+def _paths_digest(rows: list[dict]) -> str:
+    return hashlib.sha1("\n".join(r["path"] for r in rows).encode()).hexdigest()
+
+
 def build_cache(corpus: Path, cache_dir: Path, windows_per_file: int = WINDOWS_PER_FILE, log=sys.stderr) -> Cache:
-    """Compute (or load) the feature cache of ``corpus``."""
+    """Compute (or load) the feature cache of ``corpus``.
+
+    The manifest only ever grows at its end, so when a cache covers its first rows (same
+    paths, same feature parameters), only the rows added since are computed.
+    """
     corpus, cache_dir = Path(corpus), Path(cache_dir)
     rows = read_manifest(corpus)
-    stamp = {"version": CACHE_VERSION, "features": FEATURES.to_dict(), "windows": windows_per_file,
-             "rows": len(rows)}
+    stamp = {"version": CACHE_VERSION, "features": FEATURES.to_dict(), "windows": windows_per_file}
     meta_path = cache_dir / "cache.json"
-    if meta_path.exists() and json.loads(meta_path.read_text()).get("stamp") == stamp:
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    done = int(meta.get("rows", -1))
+    if meta.get("stamp") != stamp or not 0 <= done <= len(rows) or meta.get("paths") != _paths_digest(rows[:done]):
+        done, x, idx = 0, np.zeros((0, 2, FEATURES.n_bands, FEATURES.n_frames), np.uint8), np.zeros(0, np.int32)
+    else:
         data = np.load(cache_dir / "features.npz")
-        return Cache(data["x"], data["row"], rows)
+        x, idx = data["x"], data["row"]
+        if done == len(rows):
+            return Cache(x, idx, rows)
+        print(f"features: the cache has {done} of {len(rows)} files; adding the rest", file=log, flush=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    xs, idx, skipped = [], [], 0
+    xs, idxs, skipped = [x], [idx], int(meta.get("skipped_files", 0)) if done else 0
     t0 = time.monotonic()
-    for i, r in enumerate(rows):
+    for i in range(done, len(rows)):
+        r = rows[i]
         if r["sample_rate"] < MIN_SAMPLE_RATE:
             skipped += 1
             continue
@@ -101,14 +116,15 @@ def build_cache(corpus: Path, cache_dir: Path, windows_per_file: int = WINDOWS_P
             skipped += 1
             continue
         xs.append(to_uint8(window_features(w.samples, w.sample_rate)))
-        idx.extend([i] * len(w.samples))
-        if (i + 1) % 500 == 0:
-            rate = (i + 1) / (time.monotonic() - t0)
+        idxs.append(np.full(len(w.samples), i, dtype=np.int32))
+        if (i + 1 - done) % 500 == 0:
+            rate = (i + 1 - done) / (time.monotonic() - t0)
             print(f"features: {i + 1}/{len(rows)} files, {rate:.0f} files/s, "
                   f"ETA {(len(rows) - i - 1) / rate:.0f} s", file=log, flush=True)
-    cache = Cache(np.concatenate(xs), np.array(idx, dtype=np.int32), rows)
+    cache = Cache(np.concatenate(xs), np.concatenate(idxs).astype(np.int32), rows)
     np.savez(cache_dir / "features.npz", x=cache.x, row=cache.row)
-    meta_path.write_text(json.dumps({"stamp": stamp, "windows": int(len(cache.x)), "skipped_files": skipped}))
+    meta_path.write_text(json.dumps({"stamp": stamp, "rows": len(rows), "paths": _paths_digest(rows),
+                                     "windows": int(len(cache.x)), "skipped_files": skipped}))
     print(f"features: {len(cache.x)} windows from {len(rows) - skipped} files "
           f"({skipped} skipped) in {time.monotonic() - t0:.0f} s", file=log, flush=True)
     return cache
