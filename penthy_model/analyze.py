@@ -62,7 +62,7 @@ class Analyzer:
         result.window_scores = [round(float(s), 4) for s in scores]
         has_content = content_flags(features, reference_dbfs, sr)
         result.content_share = round(float(has_content.mean()), 3)
-        score, result.verdict, result.reason = decide(scores, has_content, self.thresholds)
+        score, result.verdict, result.reason = decide(scores, has_content, self.thresholds, self.model.pooling)
         result.score = round(score, 4)
         return result
 

@@ -17,6 +17,13 @@ import numpy as np
 
 from .constants import FEATURES, FeatureParams
 
+# How a file's window scores become its score. "mean": their mean (penthy-1.0 to 1.2).
+# "logit_mean": the mean of their log-odds, mapped back to a probability, so a window the
+# model is sure of counts for more than one it barely leans on. A model's sidecar names
+# the pooling its thresholds were calibrated with; one that names none used "mean".
+POOLINGS = ("mean", "logit_mean")
+POOLING = "logit_mean"  # what training writes for new models
+
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODELS_DIR / "penthy.onnx"
 
@@ -53,11 +60,14 @@ def sidecar_path(onnx_path: Path) -> Path:
 
 
 def write_sidecar(onnx_path: Path, version: str, thresholds: Thresholds, extra: dict | None = None,
-                  params: FeatureParams = FEATURES) -> Path:
+                  params: FeatureParams = FEATURES, pooling: str = POOLING) -> Path:
     """Write the JSON that must travel with an ONNX file (used by training and tests)."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}; known: {', '.join(POOLINGS)}")
     meta = {
         "version": version,
         "features": params.to_dict(),
+        "pooling": pooling,
         "thresholds": {"transcoded": thresholds.transcoded, "lossless": thresholds.lossless,
                        "transcoded_low_content": thresholds.transcoded_low_content},
     }
@@ -81,6 +91,9 @@ class Model:
             params = FeatureParams.from_dict(meta["features"])
             self.thresholds = Thresholds(**meta["thresholds"])
             self.version = str(meta["version"])
+            self.pooling = str(meta.get("pooling", "mean"))
+            if self.pooling not in POOLINGS:
+                raise ValueError(f"unknown pooling {self.pooling!r}")
         except FileNotFoundError:
             raise ModelError(f"{self.path.name} needs its parameters beside it: {meta_path} is missing") from None
         except (ValueError, KeyError, TypeError) as exc:

@@ -1,8 +1,9 @@
 """The verdict rule: window scores and evidence -> lossless, transcoded or inconclusive.
 
 The rule is deliberately cautious. A file has *evidence* when at least half its windows
-carry sound above 16 kHz, clearly over a 16-bit noise floor. It is called transcoded when
-the mean window score is below the model's calibrated ``transcoded`` threshold, or, without
+carry sound above 16 kHz, clearly over a 16-bit noise floor. Its score pools its window
+scores the way the model's thresholds were calibrated (``pool``). It is called transcoded when
+that score is below the model's calibrated ``transcoded`` threshold, or, without
 evidence, below ``transcoded_low_content``, which was calibrated on such files alone and
 is no higher: with nothing above 16 kHz, genuine music and a transcode of it look alike. It is
 called lossless only when the score clears the ``lossless`` threshold *and* it has
@@ -20,6 +21,7 @@ from .result import INCONCLUSIVE, LOSSLESS, TRANSCODED
 
 EVIDENCE_FROM_HZ = 16000.0
 MIN_CONTENT_SHARE = 0.5  # share of windows with high-band content needed to say "lossless"
+LOGIT_CLIP = 1e-6  # window scores are kept this far from 0 and 1 before taking log-odds
 
 
 def high_band_db(features: np.ndarray, sample_rate: int, params: FeatureParams = FEATURES) -> np.ndarray:
@@ -35,13 +37,27 @@ def has_evidence(content_share: float | None) -> bool:
     return (content_share or 0.0) >= MIN_CONTENT_SHARE
 
 
-def decide(window_scores: np.ndarray, has_content: np.ndarray, thresholds: Thresholds) -> tuple[float, str, str | None]:
+def pool(window_scores: np.ndarray, pooling: str = "mean") -> float:
+    """One score in [0, 1] for a file from its windows' (see ``inference.POOLINGS``)."""
+    p = np.asarray(window_scores, dtype=np.float64)
+    if p.size == 0:
+        return float("nan")
+    if pooling == "mean":
+        return float(p.mean())
+    if pooling == "logit_mean":
+        p = np.clip(p, LOGIT_CLIP, 1.0 - LOGIT_CLIP)
+        return float(1.0 / (1.0 + np.exp(-np.mean(np.log(p) - np.log1p(-p)))))
+    raise ValueError(f"unknown pooling {pooling!r}")
+
+
+def decide(window_scores: np.ndarray, has_content: np.ndarray, thresholds: Thresholds,
+           pooling: str = "mean") -> tuple[float, str, str | None]:
     """Return (score, verdict, reason) for one file."""
     window_scores = np.asarray(window_scores, dtype=np.float64)
     if window_scores.size < MIN_WINDOWS:
-        return (float(window_scores.mean()) if window_scores.size else float("nan"), INCONCLUSIVE,
+        return (pool(window_scores, pooling), INCONCLUSIVE,
                 f"only {window_scores.size} usable window(s) of sound; need {MIN_WINDOWS}")
-    score = float(window_scores.mean())
+    score = pool(window_scores, pooling)
     share = float(np.mean(has_content))
     evidence = has_evidence(share)
     if score < (thresholds.transcoded if evidence else thresholds.transcoded_low_content):

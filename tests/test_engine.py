@@ -254,3 +254,40 @@ def test_results_report_their_share_of_windows_with_high_band_sound(analyzer, pa
     cautious = Analyzer(analyzer.model, thresholds=Thresholds(0.3, 0.7, transcoded_low_content=0.0))
     r = cautious.analyze(path)
     assert r.verdict == "inconclusive" and "little sound above 16 kHz" in r.reason
+
+
+def test_pooling_window_scores():
+    from penthy_model.verdict import pool
+
+    scores = [0.9, 0.9, 0.01]
+    assert pool(scores, "mean") == pytest.approx(0.6033, abs=1e-4)
+    # log-odds: 2.197, 2.197, -4.595 -> mean -0.067: the sure window outweighs two leaning ones
+    assert pool(scores, "logit_mean") == pytest.approx(1 / (1 + np.exp(0.0669)), abs=1e-3)
+    assert pool(scores, "logit_mean") < 0.5 < pool(scores, "mean")
+    assert pool([0.0, 1.0], "logit_mean") == pytest.approx(0.5)  # clipped, never infinite
+    assert pool([0.0, 0.0], "logit_mean") < 1e-5
+    assert np.isnan(pool([], "logit_mean"))
+    with pytest.raises(ValueError, match="pooling"):
+        pool(scores, "max")
+
+
+def test_the_pooling_travels_in_the_sidecar_and_old_sidecars_mean_mean(tmp_path, model_path, pair):
+    onnx = tmp_path / "m.onnx"
+    onnx.write_bytes(model_path.read_bytes())
+    write_sidecar(onnx, "v", Thresholds(0.45, 0.6), pooling="logit_mean")
+    model = Model(onnx)
+    assert model.pooling == "logit_mean"
+    r = Analyzer(model).analyze(pair[1])
+    from penthy_model.verdict import pool
+
+    assert r.score == pytest.approx(pool(r.window_scores, "logit_mean"), abs=2e-4)
+    meta = json.loads(onnx.with_suffix(".json").read_text())
+    del meta["pooling"]  # penthy-1.2 and earlier were calibrated on the plain mean
+    onnx.with_suffix(".json").write_text(json.dumps(meta))
+    assert Model(onnx).pooling == "mean"
+    meta["pooling"] = "vote"
+    onnx.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="pooling"):
+        Model(onnx)
+    with pytest.raises(ValueError, match="pooling"):
+        write_sidecar(onnx, "v", Thresholds(0.45, 0.6), pooling="vote")
