@@ -1,5 +1,6 @@
 """The training pipeline, end to end on a tiny synthetic corpus (the real one is not in CI)."""
 
+import csv
 import io
 import json
 
@@ -73,6 +74,11 @@ def test_evaluation_report_compares_against_both_baselines(tiny_run, tmp_path):
     assert "recall by the kind of genuine clip" in text and "| with evidence | without evidence |" in text
     assert (tmp_path / "evaluation.json").exists() and (tmp_path / "evaluation.md").exists()
     assert (tmp_path / "roc.png").stat().st_size > 1000
+    with open(tmp_path / "files.csv", newline="") as fh:
+        per_file = list(csv.DictReader(fh))
+    assert len(per_file) == cnn["files"]
+    fakes = [f for f in per_file if f["label"] == "0"]
+    assert sum(f["verdict"] == "transcoded" for f in fakes) / len(fakes) == pytest.approx(cnn["recall"])
 
 
 def test_split_keeps_every_fake_with_its_clip(tiny_run):

@@ -2,7 +2,8 @@
 
     python -m penthy_model.training.evaluate --corpus DIR --work DIR --model M.onnx --out DIR
 
-Prints a Markdown report and writes ``evaluation.json`` and ``roc.png`` to ``--out``.
+Prints a Markdown report and writes ``evaluation.json``, ``roc.png`` and ``files.csv``
+(the CNN's score, verdict and evidence for every test file) to ``--out``.
 The CNN is run through the real engine (``Analyzer``), so the numbers are those of what
 ships, thresholds and "inconclusive" rule included. Baselines get their single
 threshold from the validation split, with the same false-positive target.
@@ -11,6 +12,7 @@ threshold from the validation split, with the same false-positive target.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from collections import defaultdict
@@ -140,6 +142,18 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+FILE_COLUMNS = ("path", "clip_id", "family", "kind", "group", "condition", "label")
+
+
+def write_files_csv(path: Path, rows: list[dict], results: list) -> None:
+    """One line per test file: what it is, and what the CNN said about it."""
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(FILE_COLUMNS + ("score", "verdict", "content_share"))
+        for r, res in zip(rows, results):
+            w.writerow([r[c] for c in FILE_COLUMNS] + [res.score, res.verdict, res.content_share])
+
+
 def plot_roc(report: dict, curves: dict, out: Path) -> None:
     import matplotlib
 
@@ -209,6 +223,7 @@ def evaluate(corpus: Path, work: Path, model: Path, out: Path, jobs: int = 2, lo
     out.mkdir(parents=True, exist_ok=True)
     (out / "evaluation.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     (out / "evaluation.md").write_text(markdown(report) + "\n")
+    write_files_csv(out / "files.csv", test, results)
     try:
         plot_roc(report, curves, out / "roc.png")
     except ImportError:
