@@ -12,8 +12,9 @@ appended one clip at a time.
 Genuine clips are screened for lossy cliffs before any deliberate band-limiting: a
 render whose long-term spectrum falls off a cliff between 15 and 21 kHz would teach the
 model that cliffs are genuine. About a sixth of the clips are band-limited on purpose
-(solo instruments, gentle mastering lowpass, 32 kHz sources) because real lossless
-music often is, and the model must not call those transcodes.
+(solo instruments, gentle mastering lowpass, 32 kHz sources; with ``--kind-shares`` also
+dull masters and single tracks of an mma arrangement) because real lossless music often
+is, and the model must not call those transcodes.
 
 The ``synthetic`` family needs only numpy and soundfile; it is for tests and CI, never
 for a shipped model.
