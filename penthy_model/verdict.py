@@ -37,6 +37,16 @@ def has_evidence(content_share: float | None) -> bool:
     return (content_share or 0.0) >= MIN_CONTENT_SHARE
 
 
+def logit(p) -> np.ndarray:
+    """Log-odds of probabilities, kept LOGIT_CLIP away from 0 and 1 so they stay finite."""
+    p = np.clip(np.asarray(p, dtype=np.float64), LOGIT_CLIP, 1.0 - LOGIT_CLIP)
+    return np.log(p) - np.log1p(-p)
+
+
+def sigmoid(z) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+
+
 def pool(window_scores: np.ndarray, pooling: str = "mean") -> float:
     """One score in [0, 1] for a file from its windows' (see ``inference.POOLINGS``)."""
     p = np.asarray(window_scores, dtype=np.float64)
@@ -45,8 +55,7 @@ def pool(window_scores: np.ndarray, pooling: str = "mean") -> float:
     if pooling == "mean":
         return float(p.mean())
     if pooling == "logit_mean":
-        p = np.clip(p, LOGIT_CLIP, 1.0 - LOGIT_CLIP)
-        return float(1.0 / (1.0 + np.exp(-np.mean(np.log(p) - np.log1p(-p)))))
+        return float(sigmoid(np.mean(logit(p))))
     raise ValueError(f"unknown pooling {pooling!r}")
 
 

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from ..constants import FEATURES
 from ..features import band_centres
 from ..inference import Thresholds, write_sidecar
+from ..verdict import has_evidence, logit, sigmoid
 from .dataset import Cache, build_cache, to_float
 from .net import Exported, PenthyNet
 
@@ -198,11 +199,6 @@ def export_onnx(net: PenthyNet, out: Path) -> Path:
     return out
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
 def _tail(scores: np.ndarray, share: float, lower: bool) -> float:
     """The score with ``share`` of ``scores`` beyond it (below if ``lower``), estimated twice.
 
@@ -219,11 +215,11 @@ def _tail(scores: np.ndarray, share: float, lower: bool) -> float:
     k = int(np.floor(share * len(ordered)))
     empirical = ordered[k] if lower else ordered[len(ordered) - 1 - k]
     z = 2.5758 if share <= 0.005 else 2.0537 if share <= 0.02 else 1.6449  # one-sided normal quantiles
-    logits = _logit(ordered)
+    logits = logit(ordered)
     centre = np.median(logits)
     side = logits[logits <= centre] if lower else logits[logits >= centre]
     spread = np.sqrt(np.mean((side - centre) ** 2))
-    fitted = 1 / (1 + np.exp(-(centre + (-z if lower else z) * spread)))
+    fitted = sigmoid(centre + (-z if lower else z) * spread)
     return float(min(empirical, fitted) if lower else max(empirical, fitted))
 
 
@@ -275,7 +271,6 @@ def score_files(model_path: Path, corpus: Path, rows: list[dict], jobs: int = 2)
     """File scores through the shipped engine path (NaN where there is no score), and
     whether each file has the evidence the verdict asks for."""
     from ..analyze import Analyzer
-    from ..verdict import has_evidence
 
     analyzer = Analyzer(model_path)
     results = list(analyzer.analyze_many([corpus / r["path"] for r in rows], jobs=jobs))
