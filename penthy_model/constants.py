@@ -21,14 +21,16 @@ HOP_SECONDS = 128 / 44100
 N_FRAMES = 256  # frames per window: 0.75 s of audio
 
 # --- the band the model looks at ---------------------------------------------------
-# 14 kHz to 24 kHz in 64 rows of 156 Hz (FFT bins are 172 Hz wide at any rate, since
-# the frame length is fixed in seconds). The lowest lossy cutoffs of interest (MP3 at
-# 96-128 kbit/s, AAC 128k) sit at 15-17 kHz, so the 2 kHz below 16 kHz show the model
-# what the music does just under a cutoff. Rows above a file's Nyquist frequency are filled with
-# the floor value (44.1 kHz files stop at 22.05 kHz).
-BAND_LOW_HZ = 14000.0
+# 9 kHz to 24 kHz in 96 rows of 156 Hz (FFT bins are 172 Hz wide at any rate, since the
+# frame length is fixed in seconds). The lossy cutoffs of interest (MP3 at 96-320 kbit/s,
+# AAC 128k, Vorbis q2-q5) sit at 15-20 kHz. The rows below them show the model what the
+# music does under a cutoff, and, for sparse music with nothing above 16 kHz, the top of
+# its own spectrum, where an encoder short of bits leaves holes that open and close from
+# one frame to the next. Rows above a file's Nyquist frequency are filled with the floor
+# value (44.1 kHz files stop at 22.05 kHz).
+BAND_LOW_HZ = 9000.0
 BAND_HIGH_HZ = 24000.0
-N_BANDS = 64
+N_BANDS = 96
 
 # --- normalisation -----------------------------------------------------------------
 # Power in dB relative to the window's mean power per bin between 150 Hz and 14 kHz (the

@@ -4,7 +4,7 @@ Training (``penthy_model.training.dataset``) and inference (``penthy_model.analy
 call :func:`window_features`; nothing else turns audio into model input.
 
 For each window the output holds two images, mid ``(L+R)/2`` and side ``(L-R)/2`` (mono
-files have a silent side), each ``N_BANDS`` rows (14-24 kHz, fixed Hz per row whatever the
+files have a silent side), each ``N_BANDS`` rows (9-24 kHz, fixed Hz per row whatever the
 sample rate) by ``N_FRAMES`` columns (2.9 ms apart). A value is the power in that cell in
 dB relative to the window's mean mid power per bin between 150 Hz and 14 kHz, clipped
 to [-110, +10] dB and mapped to [0, 1]. Rows above the file's Nyquist frequency are 0.

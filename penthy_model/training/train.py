@@ -38,7 +38,7 @@ WEIGHT_DECAY = 1e-4
 # --- augmentation (applied to features, per window) --------------------------------
 LEVEL_SHIFT_DB = 8.0  # random offset of the whole image: the reference band varies with music
 MASK_PROB = 0.3  # Koops et al.: hide the top of the band so a cutoff alone is not the answer
-MASK_FROM_HZ = (16000.0, 22000.0)
+MASK_FROM_HZ = (12000.0, 22000.0)
 SIDE_SHIFT_DB = 10.0  # stereo width varies
 MONO_PROB = 0.08  # and some files are mono
 
