@@ -27,7 +27,7 @@ def mp3_twin(src: Path, dst: Path, kbps: int = 128) -> Path:
 
 
 def tiny_model(path: Path, version: str = "tiny-test-1", thresholds=(0.3, 0.7)) -> Path:
-    """A hand-made ONNX model: sigmoid of the mean mid-channel level above ~17 kHz.
+    """A hand-made ONNX model: sigmoid of the mean mid-channel level from 17 to 21.8 kHz.
 
     It is no detector of subtle transcodes, but it gives a low score to a file whose top
     band is empty (an MP3 at 128k) and a high one to full-band noise, so every code path
@@ -36,11 +36,15 @@ def tiny_model(path: Path, version: str = "tiny-test-1", thresholds=(0.3, 0.7)) 
     import onnx
     from onnx import TensorProto, helper
 
+    from penthy_model.constants import FEATURES
+    from penthy_model.features import band_centres
+
+    rows = np.nonzero((band_centres() >= 17000.0) & (band_centres() < 21800.0))[0]
     def const(name, values, dtype=TensorProto.INT64):
         return helper.make_node("Constant", [], [name], value=helper.make_tensor(name, dtype, [len(values)], values))
 
     nodes = [
-        const("starts", [0, 19]), const("ends", [1, 50]), const("axes", [1, 2]),
+        const("starts", [0, int(rows[0])]), const("ends", [1, int(rows[-1]) + 1]), const("axes", [1, 2]),
         helper.make_node("Slice", ["features", "starts", "ends", "axes"], ["band"]),
         helper.make_node("ReduceMean", ["band"], ["level"], axes=[1, 2, 3], keepdims=0),
         const("w", [20.0], TensorProto.FLOAT), const("b", [-7.0], TensorProto.FLOAT),
@@ -50,7 +54,7 @@ def tiny_model(path: Path, version: str = "tiny-test-1", thresholds=(0.3, 0.7)) 
     ]
     graph = helper.make_graph(
         nodes, "tiny",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 2, 64, 256])],
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 2, FEATURES.n_bands, FEATURES.n_frames])],
         [helper.make_tensor_value_info("p_lossless", TensorProto.FLOAT, ["batch"])],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])

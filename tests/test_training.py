@@ -11,6 +11,8 @@ pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 from penthy_model.analyze import Analyzer  # noqa: E402
+from penthy_model.constants import FEATURES  # noqa: E402
+from penthy_model.features import band_centres  # noqa: E402
 from penthy_model.inference import Model  # noqa: E402
 from penthy_model.training import corpus, dataset, evaluate, train  # noqa: E402
 
@@ -43,7 +45,7 @@ def test_second_run_reuses_the_cache_and_resumes(tiny_run):
     log = io.StringIO()
     cache = dataset.build_cache(root / "corpus", root / "work" / "cache", log=log)
     assert log.getvalue() == ""  # loaded, not recomputed
-    assert cache.x.dtype == np.uint8 and cache.x.shape[1:] == (2, 64, 256)
+    assert cache.x.dtype == np.uint8 and cache.x.shape[1:] == (2, FEATURES.n_bands, FEATURES.n_frames)
     net_log = io.StringIO()
     train.train(cache, root / "work" / "ckpt", epochs=2, steps=2, log=net_log)
     assert "resuming after epoch 1" in net_log.getvalue()
@@ -141,11 +143,14 @@ def test_roc_auc_matches_its_definition():
 def test_augmentation_keeps_empty_rows_empty_and_masks_the_top():
     import torch
 
-    x = torch.full((64, 2, 64, 128), 0.5)
-    x[..., 52:, :] = 0.0  # above Nyquist at 44.1 kHz
+    centres = band_centres()
+    above = torch.as_tensor(centres > 22050)  # above Nyquist at 44.1 kHz
+    top = torch.as_tensor((centres > 20250) & (centres < 22050))
+    x = torch.full((64, 2, FEATURES.n_bands, 128), 0.5)
+    x[:, :, above, :] = 0.0
     y = train.augment(x.clone(), torch.Generator().manual_seed(0))
-    assert torch.all(y[..., 52:, :] == 0)
-    masked = (y[:, 0, 40:52, :] == 0).all(dim=(1, 2))
+    assert torch.all(y[:, :, above, :] == 0)
+    masked = (y[:, 0][:, top, :] == 0).all(dim=(1, 2))
     assert 0 < int(masked.sum()) < 64  # some windows had their top hidden, not all
 
 
