@@ -77,7 +77,9 @@ def power_spectrogram(signals: np.ndarray, sample_rate: int, params: FeaturePara
     frames = np.lib.stride_tricks.sliding_window_view(signals, n, axis=-1)[..., ::hop, :]
     frames = frames[..., : params.n_frames, :] * _hann(n)
     spectrum = np.fft.rfft(frames, axis=-1)
-    return (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+    power = np.square(spectrum.real, dtype=np.float32)
+    power += np.square(spectrum.imag, dtype=np.float32)
+    return power
 
 
 def reference_power(power: np.ndarray, sample_rate: int, params: FeatureParams = FEATURES) -> np.ndarray:
@@ -108,13 +110,17 @@ def window_features(windows: np.ndarray, sample_rate: int, params: FeatureParams
     # one 2-D matrix product: numpy runs a 4-D @ 2-D product as many tiny ones (30x slower)
     bands = (power.reshape(-1, power.shape[-1]) @ _band_matrix(sample_rate, params)).reshape(
         power.shape[:-1] + (params.n_bands,))  # (W, 2, T, n_bands)
+    # in place from here on: each new array of this size costs the allocator fresh pages
     tiny = np.float32(10.0 ** (params.db_floor / 10.0))
-    rel = bands / np.maximum(ref, 1e-20)[:, None, None, None]
-    db = 10.0 * np.log10(np.maximum(rel, tiny * 1e-3))
-    scaled = (np.clip(db, params.db_floor, params.db_ceil) - params.db_floor) / (params.db_ceil - params.db_floor)
-    above_nyquist = band_centres(params) >= sample_rate / 2
-    scaled[..., above_nyquist] = 0.0
-    features = np.ascontiguousarray(scaled.transpose(0, 1, 3, 2), dtype=np.float32)
+    bands /= np.maximum(ref, 1e-20)[:, None, None, None]
+    np.maximum(bands, tiny * 1e-3, out=bands)
+    np.log10(bands, out=bands)
+    bands *= 10.0
+    np.clip(bands, params.db_floor, params.db_ceil, out=bands)
+    bands -= params.db_floor
+    bands /= params.db_ceil - params.db_floor
+    bands[..., band_centres(params) >= sample_rate / 2] = 0.0  # above Nyquist
+    features = np.ascontiguousarray(bands.transpose(0, 1, 3, 2), dtype=np.float32)
     if not with_reference:
         return features
     window_power = float(np.sum(_hann(frame_length(sample_rate, params)) ** 2))
