@@ -39,7 +39,9 @@ def tiny_model(path: Path, version: str = "tiny-test-1", thresholds=(0.3, 0.7)) 
     from penthy_model.constants import FEATURES
     from penthy_model.features import band_centres
 
-    rows = np.nonzero((band_centres() >= 17000.0) & (band_centres() < 21800.0))[0]
+    centres = band_centres()
+    rows = np.nonzero((centres >= 17000.0) & (centres < 21800.0))[0]
+
     def const(name, values, dtype=TensorProto.INT64):
         return helper.make_node("Constant", [], [name], value=helper.make_tensor(name, dtype, [len(values)], values))
 
