@@ -241,3 +241,32 @@ def test_cache_of_a_grown_corpus_computes_only_the_new_files(tmp_path):
     again = dataset.build_cache(root, tmp_path / "grown", log=log)
     assert "the cache has" not in log.getvalue() and "windows from" in log.getvalue()
     np.testing.assert_array_equal(again.x, fresh.x)
+
+
+def test_cache_build_holds_about_one_cache_in_memory_not_two(tmp_path, monkeypatch):
+    """Windows go straight into one buffer; chunks joined at the end would peak at twice the cache."""
+    import tracemalloc
+    from types import SimpleNamespace
+
+    n_files, per_file = 300, dataset.WINDOWS_PER_FILE
+    root = tmp_path / "corpus"
+    root.mkdir()
+    with open(root / "manifest.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "clip_id", "family", "label", "condition", "group", "sample_rate", "bits",
+                    "bandlimited", "kind"])
+        for i in range(n_files):
+            w.writerow([f"f{i}.flac", f"c{i}", "synthetic", 1, "genuine", "genuine_full", 44100, 16, 0, "full"])
+    shape = (per_file, 2, FEATURES.n_bands, FEATURES.n_frames)
+    monkeypatch.setattr(dataset, "read_windows", lambda path, max_windows: SimpleNamespace(
+        samples=np.zeros((max_windows, 4, 2), np.float32), sample_rate=44100))
+    monkeypatch.setattr(dataset, "window_features", lambda samples, sr: np.full(shape, 0.5, np.float32))
+    tracemalloc.start()
+    try:
+        cache = dataset.build_cache(root, tmp_path / "cache", log=io.StringIO())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert cache.x.shape == (n_files * per_file,) + shape[1:]
+    assert np.all(cache.x == 128) and np.array_equal(cache.row, np.repeat(np.arange(n_files), per_file))
+    assert peak < 1.3 * cache.x.nbytes, (peak, cache.x.nbytes)  # np.savez itself buffers 16 MiB

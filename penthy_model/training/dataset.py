@@ -104,7 +104,15 @@ def build_cache(corpus: Path, cache_dir: Path, windows_per_file: int = WINDOWS_P
             return Cache(x, idx, rows)
         print(f"features: the cache has {done} of {len(rows)} files; adding the rest", file=log, flush=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    xs, idxs, skipped = [x], [idx], int(meta.get("skipped_files", 0)) if done else 0
+    # One buffer sized for the most windows the new files can give, filled in place and
+    # cut to length at the end: the pages of its unused tail are never touched, so the
+    # peak is about one cache, where a list of chunks joined at the end needed two.
+    room = len(x) + (len(rows) - done) * windows_per_file
+    buf = np.empty((room,) + x.shape[1:], np.uint8)
+    row = np.empty(room, np.int32)
+    buf[: len(x)], row[: len(x)] = x, idx
+    n, skipped = len(x), int(meta.get("skipped_files", 0)) if done else 0
+    del x, idx
     t0 = time.monotonic()
     for i in range(done, len(rows)):
         r = rows[i]
@@ -115,13 +123,15 @@ def build_cache(corpus: Path, cache_dir: Path, windows_per_file: int = WINDOWS_P
         if w.samples is None:
             skipped += 1
             continue
-        xs.append(to_uint8(window_features(w.samples, w.sample_rate)))
-        idxs.append(np.full(len(w.samples), i, dtype=np.int32))
+        k = len(w.samples)
+        buf[n:n + k] = to_uint8(window_features(w.samples, w.sample_rate))
+        row[n:n + k] = i
+        n += k
         if (i + 1 - done) % 500 == 0:
             rate = (i + 1 - done) / (time.monotonic() - t0)
             print(f"features: {i + 1}/{len(rows)} files, {rate:.0f} files/s, "
                   f"ETA {(len(rows) - i - 1) / rate:.0f} s", file=log, flush=True)
-    cache = Cache(np.concatenate(xs), np.concatenate(idxs).astype(np.int32), rows)
+    cache = Cache(buf[:n], row[:n], rows)
     np.savez(cache_dir / "features.npz", x=cache.x, row=cache.row)
     meta_path.write_text(json.dumps({"stamp": stamp, "rows": len(rows), "paths": _paths_digest(rows),
                                      "windows": int(len(cache.x)), "skipped_files": skipped}))
