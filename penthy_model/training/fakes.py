@@ -218,13 +218,14 @@ def to_pcm16(audio: np.ndarray, rng: np.random.Generator | None = None) -> np.nd
     return np.clip(np.round(x), -32768, 32767).astype(np.int16)
 
 
-def make_fake(src_flac, dst_flac, condition: str, rng: np.random.Generator | None = None) -> None:
+def make_fake(src_flac, dst_flac, condition: str | Condition, rng: np.random.Generator | None = None) -> None:
     """Encode ``src_flac`` with ``condition`` and decode it to a 16-bit FLAC ``dst_flac``.
 
     The output has the source's sample rate, channel count and length (the encoder's
     padding is trimmed, short output padded with silence). ``rng`` turns on TPDF dither.
+    ``condition`` is a name in ``CONDITIONS`` or a ``Condition`` of its own.
     """
-    cond = CONDITIONS[condition]
+    cond = condition if isinstance(condition, Condition) else CONDITIONS[condition]
     src, dst = Path(src_flac), Path(dst_flac)
     audio, sr = sf.read(src, dtype="float32", always_2d=True)
     n, ch = audio.shape

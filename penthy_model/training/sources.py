@@ -164,7 +164,8 @@ def mma_grooves() -> tuple:
     return tuple(sorted(set(names)))
 
 
-def mma_song(rng: np.random.Generator, tmp: Path, one_track: bool = False) -> tuple[Path, float]:
+def mma_song(rng: np.random.Generator, tmp: Path, one_track: bool = False,
+             seconds: float = RENDER_SECONDS) -> tuple[Path, float]:
     """Random chords over a random groove and tempo; returns the MIDI file and its bpm.
 
     With ``one_track``, only one of the groove's pitched tracks is written (a bass line, a
@@ -173,7 +174,7 @@ def mma_song(rng: np.random.Generator, tmp: Path, one_track: bool = False) -> tu
     groove = str(rng.choice(mma_grooves()))
     bpm = float(rng.integers(*TEMPO_RANGE))
     key = int(rng.integers(12))
-    bars = int(np.ceil(RENDER_SECONDS * bpm / 240)) + 1  # 4/4 bars; 3/4 and 6/8 run longer
+    bars = int(np.ceil(seconds * bpm / 240)) + 1  # 4/4 bars; 3/4 and 6/8 run longer
     degrees = rng.choice([0, 2, 4, 5, 7, 9, 10], size=bars)
     lines = [f"Tempo {bpm:.0f}", f"Groove {groove}", f"Volume {rng.choice(['mf', 'f', 'ff'])}"]
     for bar, d in enumerate(degrees, 1):
@@ -232,7 +233,8 @@ def music21_parts(path: str) -> tuple:
     return tuple(parts)
 
 
-def music21_song(rng: np.random.Generator, tmp: Path, solo: bool) -> tuple[Path, float]:
+def music21_song(rng: np.random.Generator, tmp: Path, solo: bool,
+                 seconds: float = RENDER_SECONDS) -> tuple[Path, float]:
     """A score excerpt with GM programs (and, unless solo, a generated drum part)."""
     by = music21_paths()
     for _ in range(8):
@@ -246,7 +248,7 @@ def music21_song(rng: np.random.Generator, tmp: Path, solo: bool) -> tuple[Path,
     else:
         raise SourceError("no music21 score with notes found")
     bpm = float(rng.integers(60, 150))
-    span = RENDER_SECONDS * bpm / 60
+    span = seconds * bpm / 60
     end = max(n[0] for p in parts for n in p)
     start = float(rng.uniform(0, max(0.0, end - span)))
     chosen = [parts[int(rng.integers(len(parts)))]] if solo else list(parts[:5])
