@@ -154,6 +154,41 @@ def test_augmentation_keeps_empty_rows_empty_and_masks_the_top():
     assert 0 < int(masked.sum()) < 64  # some windows had their top hidden, not all
 
 
+def test_noise_floor_adds_power_where_there_was_little_and_leaves_loud_rows_alone():
+    import torch
+
+    span = FEATURES.db_ceil - FEATURES.db_floor
+    x = torch.zeros((256, 2, FEATURES.n_bands, 64))
+    x[:, :, :8, :] = 1.0  # the lowest rows at the ceiling, far above any floor
+    chosen = torch.arange(256) % 2 == 0
+    y = train.add_noise_floor(x, chosen, torch.Generator().manual_seed(1))
+    assert torch.equal(y[~chosen], x[~chosen]) and torch.equal(x[:, :, 8:], torch.zeros_like(x[:, :, 8:]))
+    assert torch.all(y[chosen][:, :, :8] == 1.0)  # +10 dB plus a floor at most -45 dB stays clipped at the ceiling
+    floor_db = y[chosen][:, :, 8:] * span + FEATURES.db_floor
+    assert torch.all(y[chosen][:, :, 8:].mean(dim=(1, 2, 3)) > 0)  # every chosen window got a floor
+    lo, hi = train.FLOOR_DB
+    # flat floors sit in their range (the cells of noise scatter around it by several dB)
+    window_median = floor_db[:, :, :40].flatten(1).median(dim=1).values
+    assert window_median.min() > lo - 6 and window_median.max() < hi + 3
+    # and some floors rise towards the top of the band, as noise-shaped dither does
+    rise = floor_db[:, :, -20:].mean(dim=(1, 2, 3)) - floor_db[:, :, 8:28].mean(dim=(1, 2, 3))
+    assert (rise > 10).any() and (rise.abs() < 3).any()
+
+
+def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
+    import torch
+
+    root, _, _ = tiny_run
+    cache = dataset.build_cache(root / "corpus", root / "work" / "cache", log=io.StringIO())
+    init = root / "work" / "ckpt" / "best.ckpt"
+    start = torch.load(init, weights_only=False)["net"]
+    net = train.train(cache, tmp_path / "ft", epochs=1, steps=2, init=init, lr=1e-12, log=io.StringIO())
+    conv = "body.0.0.weight"
+    assert torch.allclose(net.state_dict()[conv], start[conv], atol=1e-6)
+    fresh = train.train(cache, tmp_path / "scratch", epochs=1, steps=2, lr=1e-12, log=io.StringIO())
+    assert not torch.allclose(fresh.state_dict()[conv], start[conv], atol=1e-3)
+
+
 def test_retrain_on_a_folder_of_lossless_files(tmp_path):
     import soundfile as sf
 

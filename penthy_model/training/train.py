@@ -41,6 +41,15 @@ MASK_PROB = 0.3  # Koops et al.: hide the top of the band so a cutoff alone is n
 MASK_FROM_HZ = (12000.0, 22000.0)
 SIDE_SHIFT_DB = 10.0  # stereo width varies
 MONO_PROB = 0.08  # and some files are mono
+# A noise floor laid over the band, after the masking, for windows of either label: a
+# steep lowpass followed by rounding or dither, or noise-shaped dither that rises above
+# 12-17 kHz (TiMidity++ writes it by default, as do many mastering tools), is not a
+# transcode in itself. Per cell the floor varies as the power of noise in one FFT bin does.
+FLOOR_PROB = 0.3
+FLOOR_DB = (-95.0, -45.0)  # relative to the reference band, like the features
+FLOOR_SHAPED_PROB = 0.5  # of floors: rising from a knee instead of flat
+FLOOR_KNEE_HZ = (12000.0, 17000.0)
+FLOOR_RISE_DB_PER_KHZ = (1.0, 5.0)
 
 # --- calibration -------------------------------------------------------------------
 TARGET_FPR = 0.005  # full-band genuine files called transcoded, on the validation split
@@ -66,17 +75,43 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         rows = torch.as_tensor(band_centres()).float()[None, :] >= cut[:, None]  # (B, bands)
         hide = (rows & mask[:, None])[:, None, :, None]
         x = torch.where(hide, torch.zeros_like(x), x)
+    floor = torch.rand(b, generator=gen) < FLOOR_PROB
+    if floor.any():
+        x = add_noise_floor(x, floor, gen)
     x[empty] = 0.0
     return x
 
 
-def set_learning_rate(opt: torch.optim.Optimizer, progress: float) -> None:
+def add_noise_floor(x: torch.Tensor, chosen: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Add (as power) a random noise floor to the ``chosen`` windows of a batch in [0, 1]."""
+    b, n = x.shape[0], int(chosen.sum())
+    span = FEATURES.db_ceil - FEATURES.db_floor
+
+    def uniform(lo_hi, size):
+        lo, hi = lo_hi
+        return lo + torch.rand(size, generator=gen) * (hi - lo)
+
+    level = uniform(FLOOR_DB, n)[:, None]  # (n, 1) dB
+    knee, rise = uniform(FLOOR_KNEE_HZ, n)[:, None], uniform(FLOOR_RISE_DB_PER_KHZ, n)[:, None]
+    rise = rise * (torch.rand(n, 1, generator=gen) < FLOOR_SHAPED_PROB)
+    centres = torch.as_tensor(band_centres()).float()[None, :]
+    shape = level + rise * torch.clamp(centres - knee, min=0.0) / 1000.0  # (n, bands) dB
+    cells = -torch.log(torch.rand((n,) + tuple(x.shape[1:]), generator=gen).clamp_min(1e-12))  # Exp(1) power
+    noise = 10.0 ** (shape[:, None, :, None] / 10.0) * cells
+    db = x[chosen] * span + FEATURES.db_floor
+    power = torch.where(x[chosen] > 0, 10.0 ** (db / 10.0), torch.zeros_like(db)) + noise
+    x = x.clone()
+    x[chosen] = torch.clamp((10.0 * torch.log10(power) - FEATURES.db_floor) / span, 0.0, 1.0)
+    return x
+
+
+def set_learning_rate(opt: torch.optim.Optimizer, progress: float, peak: float = LEARNING_RATE) -> None:
     """Linear warm-up over the first 5% of the run, then cosine decay (a function of progress,
     so a resumed run with more epochs simply stretches the schedule)."""
     warm = 0.05
     scale = progress / warm if progress < warm else 0.5 * (1 + np.cos(np.pi * (progress - warm) / (1 - warm)))
     for group in opt.param_groups:
-        group["lr"] = LEARNING_RATE * max(scale, 0.02)
+        group["lr"] = peak * max(scale, 0.02)
 
 
 def balanced_batches(labels: np.ndarray, limited: np.ndarray, idx: np.ndarray, rng: np.random.Generator,
@@ -130,7 +165,8 @@ def evaluate_windows(net: PenthyNet, cache: Cache, idx: np.ndarray, labels: np.n
 
 
 def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STEPS_PER_EPOCH,
-          fake_shares: dict | None = None, log=sys.stderr) -> PenthyNet:
+          fake_shares: dict | None = None, init: Path | None = None, lr: float = LEARNING_RATE,
+          log=sys.stderr) -> PenthyNet:
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -141,7 +177,9 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
     if len(val_idx) == 0:
         val_idx = train_idx
     net = PenthyNet()
-    opt = torch.optim.AdamW(net.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    if init is not None:  # fine-tuning: another run's weights, a fresh optimiser and schedule
+        net.load_state_dict(torch.load(init, weights_only=False)["net"])
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=WEIGHT_DECAY)
     work.mkdir(parents=True, exist_ok=True)
     last, best = work / "last.ckpt", work / "best.ckpt"
     start, best_loss = 0, float("inf")
@@ -158,7 +196,7 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
         net.train()
         t0, total = time.monotonic(), 0.0
         for step, b in enumerate(balanced_batches(labels, limited, train_idx, rng, steps, groups, fake_shares)):
-            set_learning_rate(opt, (epoch * steps + step) / (epochs * steps))
+            set_learning_rate(opt, (epoch * steps + step) / (epochs * steps), lr)
             start_frame = int(rng.integers(0, cache.x.shape[3] - CROP_FRAMES + 1))
             crop = cache.x[b][..., start_frame:start_frame + CROP_FRAMES]
             xb = augment(torch.from_numpy(to_float(crop)), gen)
@@ -295,11 +333,15 @@ def main(argv=None) -> int:
     ap.add_argument("--fake-shares", nargs="+", metavar="GROUP=SHARE", default=[],
                     type=share_arg(REPORT_GROUPS, "GROUP"),
                     help="give a report group of fakes (e.g. aac_ge256) a fixed share of the fake half of each batch")
+    ap.add_argument("--init", type=Path, default=None,
+                    help="start from the weights of another run's checkpoint (its ckpt/best.ckpt) and fine-tune")
+    ap.add_argument("--lr", type=float, default=LEARNING_RATE, help="peak learning rate")
     args = ap.parse_args(argv)
     fake_shares = shares_from(ap, args.fake_shares, "--fake-shares")
     torch.set_num_threads(args.threads)
     cache = build_cache(args.corpus, args.work / "cache")
-    net = train(cache, args.work / "ckpt", args.epochs, seed=args.seed, steps=args.steps, fake_shares=fake_shares)
+    net = train(cache, args.work / "ckpt", args.epochs, seed=args.seed, steps=args.steps, fake_shares=fake_shares,
+                init=args.init, lr=args.lr)
     export_onnx(net, args.out)
     version = args.version or time.strftime("penthy-%Y%m%d")
     write_sidecar(args.out, version, Thresholds(0.5, 0.5))  # provisional, for scoring the validation files
@@ -311,6 +353,7 @@ def main(argv=None) -> int:
     write_sidecar(args.out, version, thresholds, extra={
         "training": {"corpus_files": len(cache.rows), "windows": int(len(cache.x)), "epochs": args.epochs,
                      "steps_per_epoch": args.steps, "batch": BATCH, "seed": args.seed, "fake_shares": fake_shares,
+                     "init": None if args.init is None else str(args.init), "peak_lr": args.lr,
                      "validation_files": int(ok.sum())},
     })
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB), thresholds {thresholds}", file=sys.stderr)
