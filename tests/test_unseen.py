@@ -47,6 +47,12 @@ def test_build_and_judge_an_unseen_set(stubbed, tmp_path):
     assert "mp3_cbr128_sf" in text and "| timidity_freepats |" in text
     with open(tmp_path / "files.csv", newline="") as fh:
         assert len(list(csv.DictReader(fh))) == len(rows)
+    # a set made once can be judged again (another model) without making it anew
+    assert unseen.read_rows(tmp_path) == rows
+    assert unseen.main(["--out", str(tmp_path), "--reuse", "--jobs", "1"]) == 0
+    assert "mp3_cbr128_sf" in (tmp_path / "unseen.md").read_text()
+    with pytest.raises(SystemExit, match="no set in"):
+        unseen.main(["--out", str(tmp_path / "nothing"), "--reuse"])
 
 
 def test_a_missing_renderer_is_said_plainly(monkeypatch, tmp_path):

@@ -154,6 +154,19 @@ def build(out: Path, clips: int, seed: int = 0, jobs: int = 2, log=sys.stderr) -
     return rows
 
 
+def read_rows(out: Path) -> list[dict]:
+    """The rows of a set made earlier (its manifest.csv)."""
+    try:
+        with open(out / "manifest.csv", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise SystemExit(f"unseen: no set in {out} (run without --reuse to make one)") from None
+    for r in rows:
+        for key in ("label", "sample_rate", "bits", "bandlimited"):
+            r[key] = int(r[key])
+    return rows
+
+
 def judge(out: Path, rows: list[dict], model=None, jobs: int = 2, log=sys.stderr) -> dict:
     """Run the engine over the set; figures per group, per condition and per renderer."""
     from ..analyze import Analyzer
@@ -216,10 +229,14 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     ap.add_argument("--install", action="store_true", help="apt-get install timidity, freepats, ... first")
+    ap.add_argument("--reuse", action="store_true", help="judge the set already in --out instead of making one")
     args = ap.parse_args(argv)
     if args.install:
         install()
-    rows = build(args.out, args.clips, args.seed, args.jobs)
+    if args.reuse:
+        rows = read_rows(args.out)
+    else:
+        rows = build(args.out, args.clips, args.seed, args.jobs)
     if not rows:
         raise SystemExit("unseen: no clip could be made (is timidity installed? try --install)")
     report = judge(args.out, rows, args.model, args.jobs)
