@@ -175,6 +175,17 @@ def test_noise_floor_adds_power_where_there_was_little_and_leaves_loud_rows_alon
     assert (rise > 10).any() and (rise.abs() < 3).any()
 
 
+def test_noise_floor_is_off_unless_asked_for():
+    import torch
+
+    x = torch.full((32, 2, FEATURES.n_bands, 64), 0.2)
+    plain = train.augment(x.clone(), torch.Generator().manual_seed(3))
+    off = train.augment(x.clone(), torch.Generator().manual_seed(3), floor_prob=0.0)
+    on = train.augment(x.clone(), torch.Generator().manual_seed(3), floor_prob=1.0)
+    assert train.FLOOR_PROB == 0.0 and torch.equal(plain, off)
+    assert not torch.equal(plain, on)
+
+
 def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
     import torch
 

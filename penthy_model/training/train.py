@@ -45,7 +45,12 @@ MONO_PROB = 0.08  # and some files are mono
 # steep lowpass followed by rounding or dither, or noise-shaped dither that rises above
 # 12-17 kHz (TiMidity++ writes it by default, as do many mastering tools), is not a
 # transcode in itself. Per cell the floor varies as the power of noise in one FFT bin does.
-FLOOR_PROB = 0.3
+# Off unless asked for (--noise-floor): fine-tuning penthy-1.4 with it at 0.3 (run 9) made
+# validation recall worse and called more noise-shaped genuine files transcoded, not fewer.
+# Cells that were exactly 0 stay 0 (they include the rows above Nyquist, but also the
+# digital silence over a loud decode's cutoff), so fakes got patchy floors where genuine
+# windows got whole ones: one suspect for why it went the wrong way.
+FLOOR_PROB = 0.0
 FLOOR_DB = (-95.0, -45.0)  # relative to the reference band, like the features
 FLOOR_SHAPED_PROB = 0.5  # of floors: rising from a knee instead of flat
 FLOOR_KNEE_HZ = (12000.0, 17000.0)
@@ -57,7 +62,7 @@ TARGET_FPR_BANDLIMITED = 0.02  # band-limited genuine files (solo, lowpass, from
 TARGET_FAKE_PASS = 0.02  # fakes called lossless, on the validation split
 
 
-def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+def augment(x: torch.Tensor, gen: torch.Generator, floor_prob: float = FLOOR_PROB) -> torch.Tensor:
     """Random level, top-band masking and channel changes on a float batch in [0, 1]."""
     b = x.shape[0]
     span = FEATURES.db_ceil - FEATURES.db_floor
@@ -75,9 +80,10 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         rows = torch.as_tensor(band_centres()).float()[None, :] >= cut[:, None]  # (B, bands)
         hide = (rows & mask[:, None])[:, None, :, None]
         x = torch.where(hide, torch.zeros_like(x), x)
-    floor = torch.rand(b, generator=gen) < FLOOR_PROB
-    if floor.any():
-        x = add_noise_floor(x, floor, gen)
+    if floor_prob > 0:  # no draw at all when off, so runs without it repeat the old ones exactly
+        floor = torch.rand(b, generator=gen) < floor_prob
+        if floor.any():
+            x = add_noise_floor(x, floor, gen)
     x[empty] = 0.0
     return x
 
@@ -166,7 +172,7 @@ def evaluate_windows(net: PenthyNet, cache: Cache, idx: np.ndarray, labels: np.n
 
 def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STEPS_PER_EPOCH,
           fake_shares: dict | None = None, init: Path | None = None, lr: float = LEARNING_RATE,
-          log=sys.stderr) -> PenthyNet:
+          noise_floor: float = FLOOR_PROB, log=sys.stderr) -> PenthyNet:
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -199,7 +205,7 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
             set_learning_rate(opt, (epoch * steps + step) / (epochs * steps), lr)
             start_frame = int(rng.integers(0, cache.x.shape[3] - CROP_FRAMES + 1))
             crop = cache.x[b][..., start_frame:start_frame + CROP_FRAMES]
-            xb = augment(torch.from_numpy(to_float(crop)), gen)
+            xb = augment(torch.from_numpy(to_float(crop)), gen, noise_floor)
             loss = F.binary_cross_entropy_with_logits(net(xb), torch.from_numpy(labels[b]))
             opt.zero_grad()
             loss.backward()
@@ -336,12 +342,14 @@ def main(argv=None) -> int:
     ap.add_argument("--init", type=Path, default=None,
                     help="start from the weights of another run's checkpoint (its ckpt/best.ckpt) and fine-tune")
     ap.add_argument("--lr", type=float, default=LEARNING_RATE, help="peak learning rate")
+    ap.add_argument("--noise-floor", type=float, default=FLOOR_PROB, metavar="SHARE",
+                    help="share of training windows given a random noise floor (default: none)")
     args = ap.parse_args(argv)
     fake_shares = shares_from(ap, args.fake_shares, "--fake-shares")
     torch.set_num_threads(args.threads)
     cache = build_cache(args.corpus, args.work / "cache")
     net = train(cache, args.work / "ckpt", args.epochs, seed=args.seed, steps=args.steps, fake_shares=fake_shares,
-                init=args.init, lr=args.lr)
+                init=args.init, lr=args.lr, noise_floor=args.noise_floor)
     export_onnx(net, args.out)
     version = args.version or time.strftime("penthy-%Y%m%d")
     write_sidecar(args.out, version, Thresholds(0.5, 0.5))  # provisional, for scoring the validation files
@@ -354,6 +362,7 @@ def main(argv=None) -> int:
         "training": {"corpus_files": len(cache.rows), "windows": int(len(cache.x)), "epochs": args.epochs,
                      "steps_per_epoch": args.steps, "batch": BATCH, "seed": args.seed, "fake_shares": fake_shares,
                      "init": None if args.init is None else str(args.init), "peak_lr": args.lr,
+                     "noise_floor": args.noise_floor,
                      "validation_files": int(ok.sum())},
     })
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB), thresholds {thresholds}", file=sys.stderr)
