@@ -110,14 +110,19 @@ class ClipPlan:
 
 
 # --- installing ----------------------------------------------------------------------------------
-def install() -> None:
-    """Install the Debian packages and Python modules the build needs; skip what is present."""
-    missing = [p for p in APT_PACKAGES if not _deb_installed(p)]
+def apt_install(packages) -> None:
+    """apt-get install the Debian ``packages`` that are not installed yet."""
+    missing = [p for p in packages if not _deb_installed(p)]
     if missing:
         print(f"apt-get install {' '.join(missing)}", flush=True)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
         subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=True, env=env)
+
+
+def install() -> None:
+    """Install the Debian packages and Python modules the build needs; skip what is present."""
+    apt_install(APT_PACKAGES)
     pip_missing = [pkg for mod, pkg in PIP_PACKAGES.items() if not _importable(mod)]
     if pip_missing:
         print(f"pip install {' '.join(pip_missing)}", flush=True)

@@ -33,11 +33,21 @@ VAL_SHARE = 0.18  # 0.12 until penthy-1.2: too few band-limited genuine files to
 CACHE_VERSION = 1
 
 
+def hash32(text: str) -> int:
+    """A 32-bit number from a hash of ``text``: the same on every run and machine."""
+    return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
+
+
+def unit_hash(text: str) -> float:
+    """``hash32`` scaled to [0, 1]."""
+    return hash32(text) / 0xFFFFFFFF
+
+
 def split_of(clip_id: str, family: str) -> str:
     """'train', 'val' or 'test', from a hash of the clip id (stable across runs)."""
     if family in TEST_FAMILIES:
         return "test"
-    u = int(hashlib.sha1(clip_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    u = unit_hash(clip_id)
     if u < TEST_SHARE:
         return "test"
     return "val" if u < TEST_SHARE + VAL_SHARE else "train"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .dataset import read_manifest
+from .dataset import hash32, read_manifest, unit_hash
 
 SHARE = 0.35  # of the training clips
 KNEE_HZ = (12000.0, 17000.0)
@@ -52,20 +51,18 @@ def add_shaped_dither(src: Path, dst: Path, knee: float, rise: float, rng: np.ra
 
 
 def chosen(clip_id: str, share: float) -> bool:
-    u = int(hashlib.sha1(f"shaped:{clip_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return u < share
+    return unit_hash(f"shaped:{clip_id}") < share
 
 
 def _copy_clip(args) -> list[dict]:
     corpus, rows = args
-    seed = int(hashlib.sha1(rows[0]["clip_id"].encode()).hexdigest()[:8], 16)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(hash32(rows[0]["clip_id"]))
     knee, rise = rng.uniform(*KNEE_HZ), rng.uniform(*RISE_DB_PER_KHZ)
     out = []
     for r in rows:
         path = r["path"][: -len(".flac")] + SUFFIX
         add_shaped_dither(corpus / r["path"], corpus / path, knee, rise, rng)
-        out.append({**r, "path": path, "condition": r["condition"]})
+        out.append({**r, "path": path})
     return out
 
 

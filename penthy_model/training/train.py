@@ -90,7 +90,7 @@ def augment(x: torch.Tensor, gen: torch.Generator, floor_prob: float = FLOOR_PRO
 
 def add_noise_floor(x: torch.Tensor, chosen: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """Add (as power) a random noise floor to the ``chosen`` windows of a batch in [0, 1]."""
-    b, n = x.shape[0], int(chosen.sum())
+    n = int(chosen.sum())
     span = FEATURES.db_ceil - FEATURES.db_floor
 
     def uniform(lo_hi, size):
@@ -104,8 +104,9 @@ def add_noise_floor(x: torch.Tensor, chosen: torch.Tensor, gen: torch.Generator)
     shape = level + rise * torch.clamp(centres - knee, min=0.0) / 1000.0  # (n, bands) dB
     cells = -torch.log(torch.rand((n,) + tuple(x.shape[1:]), generator=gen).clamp_min(1e-12))  # Exp(1) power
     noise = 10.0 ** (shape[:, None, :, None] / 10.0) * cells
-    db = x[chosen] * span + FEATURES.db_floor
-    power = torch.where(x[chosen] > 0, 10.0 ** (db / 10.0), torch.zeros_like(db)) + noise
+    picked = x[chosen]
+    db = picked * span + FEATURES.db_floor
+    power = torch.where(picked > 0, 10.0 ** (db / 10.0), torch.zeros_like(db)) + noise
     x = x.clone()
     x[chosen] = torch.clamp((10.0 * torch.log10(power) - FEATURES.db_floor) / span, 0.0, 1.0)
     return x

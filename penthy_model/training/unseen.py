@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ import numpy as np
 import soundfile as sf
 
 from . import sources
-from .corpus import DITHER_SHARE, fade, is_silent, set_peak
+from .corpus import COLUMNS, DITHER_SHARE, apt_install, fade, is_silent, set_peak
 from .fakes import Condition, make_fake, to_pcm16
 
 SECONDS = 20.0
@@ -70,17 +69,6 @@ CONDITIONS = (
     _ff("opus_128", "opus", "opus", "-c:a", "libopus", "-b:a", "128k", ext="opus"),
 )
 UNSEEN_ENCODERS = {c.name for c in CONDITIONS[:7]}
-COLUMNS = ("path", "clip_id", "family", "label", "condition", "group", "sample_rate", "bits", "bandlimited", "kind")
-
-
-def install() -> None:
-    from .corpus import _deb_installed
-
-    missing = [p for p in APT_PACKAGES if not _deb_installed(p)]
-    if missing:
-        env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-        subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=True, env=env)
 
 
 def render_timidity(mid: Path, renderer: str, sr: int, tmp: Path) -> np.ndarray:
@@ -232,7 +220,7 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse", action="store_true", help="judge the set already in --out instead of making one")
     args = ap.parse_args(argv)
     if args.install:
-        install()
+        apt_install(APT_PACKAGES)
     if args.reuse:
         rows = read_rows(args.out)
     else:
