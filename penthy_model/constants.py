@@ -56,6 +56,16 @@ MIN_SAMPLE_RATE = 44100  # below this the band above 16 kHz does not exist
 # least that is evidence of anything. When too few windows have content and the model
 # does not see a transcode, the verdict is "inconclusive" rather than "lossless".
 CONTENT_DBFS = -85.0
+# ...unless all it is there is a steady noise floor that rises towards Nyquist: the mark of
+# noise-shaped dither (TiMidity++ adds it by default; many CD masters carry it). Such a
+# floor is added after any lossy step, so it vouches for nothing either way. A window's
+# high band is taken for such a floor when it is as steady as noise (over its frames, a
+# row's mean dB sits 1.5-2.5 dB under the dB of its mean power for noise, 4-20 dB for
+# music with its attacks and decays: the median over the rows must be under
+# FLOOR_SPREAD_DB) and when its top 3 kHz below Nyquist are more than FLOOR_RISE_DB louder
+# than 16-17.5 kHz (music above 16 kHz falls with frequency; shaped dither climbs).
+FLOOR_SPREAD_DB = 3.0
+FLOOR_RISE_DB = 6.0
 
 
 @dataclass(frozen=True)

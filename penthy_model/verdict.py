@@ -1,8 +1,9 @@
 """The verdict rule: window scores and evidence -> lossless, transcoded or inconclusive.
 
 The rule is deliberately cautious. A file has *evidence* when at least half its windows
-carry sound above 16 kHz, clearly over a 16-bit noise floor. Its score pools its window
-scores the way the model's thresholds were calibrated (``pool``). It is called transcoded when
+carry sound above 16 kHz, clearly over a 16-bit noise floor and more than a steady floor of
+noise-shaped dither. Its score pools its window scores the way the model's thresholds
+were calibrated (``pool``). It is called transcoded when
 that score is below the model's calibrated ``transcoded`` threshold, or, without
 evidence, below ``transcoded_low_content``, which was calibrated on such files alone and
 is no higher: with nothing above 16 kHz, genuine music and a transcode of it look alike. It is
@@ -14,22 +15,54 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constants import CONTENT_DBFS, FEATURES, MIN_WINDOWS, FeatureParams
+from .constants import CONTENT_DBFS, FEATURES, FLOOR_RISE_DB, FLOOR_SPREAD_DB, MIN_WINDOWS, FeatureParams
 from .features import band_centres
 from .inference import Thresholds
 from .result import INCONCLUSIVE, LOSSLESS, TRANSCODED
 
 EVIDENCE_FROM_HZ = 16000.0
+RISE_FROM_HZ = (16000.0, 17500.0)  # a rising floor is measured from here...
+RISE_TOP_SPAN_HZ = (3000.0, 300.0)  # ...to this far below Nyquist (or 24 kHz)
 MIN_CONTENT_SHARE = 0.5  # share of windows with high-band content needed to say "lossless"
 LOGIT_CLIP = 1e-6  # window scores are kept this far from 0 and 1 before taking log-odds
 
 
+def _rows(lo_hz: float, hi_hz: float, params: FeatureParams) -> np.ndarray:
+    centres = band_centres(params)
+    return (centres >= lo_hz) & (centres < hi_hz)
+
+
+def _mid_db(features: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """(W, 2, rows, frames) model input -> (W, rows, frames) mid-channel dB re the reference band."""
+    return features[:, 0] * (params.db_ceil - params.db_floor) + params.db_floor
+
+
+def _power_db(db: np.ndarray, axis) -> np.ndarray:
+    """dB of the mean power of dB values over ``axis``."""
+    return 10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=axis))
+
+
 def high_band_db(features: np.ndarray, sample_rate: int, params: FeatureParams = FEATURES) -> np.ndarray:
     """Mean mid-channel level (dB re the reference band) from 16 kHz to Nyquist, per window."""
-    centres = band_centres(params)
-    rows = (centres >= EVIDENCE_FROM_HZ) & (centres < sample_rate / 2)
-    db = features[:, 0, rows, :] * (params.db_ceil - params.db_floor) + params.db_floor
-    return 10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=(1, 2)))
+    rows = _rows(EVIDENCE_FROM_HZ, sample_rate / 2, params)
+    return _power_db(_mid_db(features, params)[:, rows], axis=(1, 2))
+
+
+def rising_noise_floor(features: np.ndarray, sample_rate: int, params: FeatureParams = FEATURES) -> np.ndarray:
+    """Which windows hold nothing above 16 kHz but a steady floor that climbs towards Nyquist.
+
+    That is noise-shaped dither (see ``FLOOR_SPREAD_DB`` and ``FLOOR_RISE_DB``): steady as
+    noise from frame to frame, and louder at the top of the band than at 16-17.5 kHz.
+    """
+    top = min(sample_rate / 2, params.band_high_hz)
+    rows, low, high = (_rows(lo, hi, params) for lo, hi in
+                       ((EVIDENCE_FROM_HZ, top), RISE_FROM_HZ, (top - RISE_TOP_SPAN_HZ[0], top - RISE_TOP_SPAN_HZ[1])))
+    if not (low.any() and high.any()):
+        return np.zeros(len(features), dtype=bool)
+    db = _mid_db(features, params)[:, rows]  # (W, rows, frames)
+    spread = np.median(_power_db(db, axis=2) - db.mean(axis=2), axis=1)
+    rise = _power_db(db[:, high[rows]], axis=(1, 2)) - _power_db(db[:, low[rows]], axis=(1, 2))
+    return (spread < FLOOR_SPREAD_DB) & (rise > FLOOR_RISE_DB)
 
 
 def has_evidence(content_share: float | None) -> bool:
@@ -72,13 +105,16 @@ def decide(window_scores: np.ndarray, has_content: np.ndarray, thresholds: Thres
     if score < (thresholds.transcoded if evidence else thresholds.transcoded_low_content):
         return score, TRANSCODED, None
     if not evidence:
-        return score, INCONCLUSIVE, (f"little sound above 16 kHz (in {share:.0%} of windows): "
-                                     "too little there to tell a lossy encoder's work from the music's own")
+        return score, INCONCLUSIVE, (f"little sound above 16 kHz (in {share:.0%} of windows; a steady floor "
+                                     "of noise-shaped dither does not count): too little there to tell "
+                                     "a lossy encoder's work from the music's own")
     if score >= thresholds.lossless:
         return score, LOSSLESS, None
     return score, INCONCLUSIVE, f"score {score:.2f} is between the thresholds"
 
 
 def content_flags(features: np.ndarray, reference_dbfs: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Which windows have sound above 16 kHz clearly over a 16-bit noise floor."""
-    return high_band_db(features, sample_rate) + reference_dbfs > CONTENT_DBFS
+    """Which windows have sound above 16 kHz clearly over a 16-bit noise floor that is not
+    just noise-shaped dither."""
+    loud = high_band_db(features, sample_rate) + reference_dbfs > CONTENT_DBFS
+    return loud & ~rising_noise_floor(features, sample_rate)
