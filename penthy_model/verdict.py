@@ -32,9 +32,9 @@ def _rows(lo_hz: float, hi_hz: float, params: FeatureParams) -> np.ndarray:
     return (centres >= lo_hz) & (centres < hi_hz)
 
 
-def _mid_db(features: np.ndarray, params: FeatureParams) -> np.ndarray:
-    """(W, 2, rows, frames) model input -> (W, rows, frames) mid-channel dB re the reference band."""
-    return features[:, 0] * (params.db_ceil - params.db_floor) + params.db_floor
+def _mid_db(features: np.ndarray, rows: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """(W, 2, bands, frames) model input -> (W, rows, frames): mid-channel dB re the reference band."""
+    return features[:, 0, rows] * (params.db_ceil - params.db_floor) + params.db_floor
 
 
 def _power_db(db: np.ndarray, axis) -> np.ndarray:
@@ -45,7 +45,7 @@ def _power_db(db: np.ndarray, axis) -> np.ndarray:
 def high_band_db(features: np.ndarray, sample_rate: int, params: FeatureParams = FEATURES) -> np.ndarray:
     """Mean mid-channel level (dB re the reference band) from 16 kHz to Nyquist, per window."""
     rows = _rows(EVIDENCE_FROM_HZ, sample_rate / 2, params)
-    return _power_db(_mid_db(features, params)[:, rows], axis=(1, 2))
+    return _power_db(_mid_db(features, rows, params), axis=(1, 2))
 
 
 def rising_noise_floor(features: np.ndarray, sample_rate: int, params: FeatureParams = FEATURES) -> np.ndarray:
@@ -59,9 +59,10 @@ def rising_noise_floor(features: np.ndarray, sample_rate: int, params: FeaturePa
                        ((EVIDENCE_FROM_HZ, top), RISE_FROM_HZ, (top - RISE_TOP_SPAN_HZ[0], top - RISE_TOP_SPAN_HZ[1])))
     if not (low.any() and high.any()):
         return np.zeros(len(features), dtype=bool)
-    db = _mid_db(features, params)[:, rows]  # (W, rows, frames)
-    spread = np.median(_power_db(db, axis=2) - db.mean(axis=2), axis=1)
-    rise = _power_db(db[:, high[rows]], axis=(1, 2)) - _power_db(db[:, low[rows]], axis=(1, 2))
+    db = _mid_db(features, rows, params)  # (W, rows, frames)
+    row_power = np.mean(10.0 ** (db / 10.0), axis=2)  # (W, rows)
+    spread = np.median(10.0 * np.log10(row_power) - db.mean(axis=2), axis=1)
+    rise = 10.0 * np.log10(row_power[:, high[rows]].mean(axis=1) / row_power[:, low[rows]].mean(axis=1))
     return (spread < FLOOR_SPREAD_DB) & (rise > FLOOR_RISE_DB)
 
 

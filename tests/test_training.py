@@ -316,3 +316,29 @@ def test_cache_build_holds_about_one_cache_in_memory_not_two(tmp_path, monkeypat
     assert cache.x.shape == (n_files * per_file,) + shape[1:]
     assert np.all(cache.x == 128) and np.array_equal(cache.row, np.repeat(np.arange(n_files), per_file))
     assert peak < 1.3 * cache.x.nbytes, (peak, cache.x.nbytes)  # np.savez itself buffers 16 MiB
+
+
+def test_the_transcoded_threshold_stops_at_the_ceiling():
+    rng = np.random.default_rng(7)
+    genuine = 1 / (1 + np.exp(-rng.normal(8.0, 0.5, 500)))  # sure genuine: the fit alone would give > 0.99
+    fakes = 1 / (1 + np.exp(-rng.normal(-6.0, 1.5, 500)))
+    scores, labels = np.r_[genuine, fakes], np.r_[np.ones(500), np.zeros(500)]
+    assert train.calibrate(scores, labels).transcoded == 0.5
+    capped = train.calibrate(scores, labels, ceiling=train.TRANSCODED_CEILING)
+    assert capped.transcoded == train.TRANSCODED_CEILING == 0.4
+    assert capped.transcoded_low_content <= 0.4 < capped.lossless
+
+
+def test_calibrate_only_sets_the_thresholds_again_and_keeps_the_training_facts(tiny_run, tmp_path):
+    root, out, _ = tiny_run
+    copy = tmp_path / "again.onnx"
+    copy.write_bytes(out.read_bytes())
+    meta = json.loads(out.with_suffix(".json").read_text())
+    meta["thresholds"] = {"transcoded": 0.01, "lossless": 0.99, "transcoded_low_content": 0.01}
+    copy.with_suffix(".json").write_text(json.dumps(meta))
+    assert train.main(["--corpus", str(root / "corpus"), "--work", str(tmp_path / "unused"), "--out", str(copy),
+                       "--threads", "1", "--calibrate-only", "--version", "tiny-run-2"]) == 0
+    again = json.loads(copy.with_suffix(".json").read_text())
+    assert again["version"] == "tiny-run-2" and again["training"] == meta["training"]
+    assert again["thresholds"] == json.loads(out.with_suffix(".json").read_text())["thresholds"]
+    assert not (tmp_path / "unused").exists()  # no cache, no training
