@@ -32,20 +32,33 @@ def _rows(lo_hz: float, hi_hz: float, params: FeatureParams) -> np.ndarray:
     return (centres >= lo_hz) & (centres < hi_hz)
 
 
-def _mid_db(features: np.ndarray, rows: np.ndarray, params: FeatureParams) -> np.ndarray:
-    """(W, 2, bands, frames) model input -> (W, rows, frames): mid-channel dB re the reference band."""
-    return features[:, 0, rows] * (params.db_ceil - params.db_floor) + params.db_floor
+def _row_levels(features: np.ndarray, sample_rate: int, params: FeatureParams):
+    """The mid channel from 16 kHz to Nyquist (or the band's top): which rows those are, and
+    per window and row the power re the reference band averaged over frames, and the mean
+    of its dB values."""
+    rows = _rows(EVIDENCE_FROM_HZ, min(sample_rate / 2, params.band_high_hz), params)
+    db = features[:, 0, rows] * (params.db_ceil - params.db_floor) + params.db_floor  # (W, rows, frames)
+    return rows, np.mean(10.0 ** (db / 10.0), axis=2), db.mean(axis=2)
 
 
-def _power_db(db: np.ndarray, axis) -> np.ndarray:
-    """dB of the mean power of dB values over ``axis``."""
-    return 10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=axis))
+def _level_db(row_power: np.ndarray) -> np.ndarray:
+    return 10.0 * np.log10(row_power.mean(axis=1))
+
+
+def _climbing_floor(rows: np.ndarray, row_power: np.ndarray, row_db: np.ndarray, sample_rate: int,
+                    params: FeatureParams) -> np.ndarray:
+    top = min(sample_rate / 2, params.band_high_hz)
+    low, high = _rows(*RISE_FROM_HZ, params), _rows(top - RISE_TOP_SPAN_HZ[0], top - RISE_TOP_SPAN_HZ[1], params)
+    if not (low.any() and high.any()):
+        return np.zeros(len(row_power), dtype=bool)
+    spread = np.median(10.0 * np.log10(row_power) - row_db, axis=1)
+    rise = 10.0 * np.log10(row_power[:, high[rows]].mean(axis=1) / row_power[:, low[rows]].mean(axis=1))
+    return (spread < FLOOR_SPREAD_DB) & (rise > FLOOR_RISE_DB)
 
 
 def high_band_db(features: np.ndarray, sample_rate: int, params: FeatureParams = FEATURES) -> np.ndarray:
     """Mean mid-channel level (dB re the reference band) from 16 kHz to Nyquist, per window."""
-    rows = _rows(EVIDENCE_FROM_HZ, sample_rate / 2, params)
-    return _power_db(_mid_db(features, rows, params), axis=(1, 2))
+    return _level_db(_row_levels(features, sample_rate, params)[1])
 
 
 def rising_noise_floor(features: np.ndarray, sample_rate: int, params: FeatureParams = FEATURES) -> np.ndarray:
@@ -54,16 +67,7 @@ def rising_noise_floor(features: np.ndarray, sample_rate: int, params: FeaturePa
     That is noise-shaped dither (see ``FLOOR_SPREAD_DB`` and ``FLOOR_RISE_DB``): steady as
     noise from frame to frame, and louder at the top of the band than at 16-17.5 kHz.
     """
-    top = min(sample_rate / 2, params.band_high_hz)
-    rows, low, high = (_rows(lo, hi, params) for lo, hi in
-                       ((EVIDENCE_FROM_HZ, top), RISE_FROM_HZ, (top - RISE_TOP_SPAN_HZ[0], top - RISE_TOP_SPAN_HZ[1])))
-    if not (low.any() and high.any()):
-        return np.zeros(len(features), dtype=bool)
-    db = _mid_db(features, rows, params)  # (W, rows, frames)
-    row_power = np.mean(10.0 ** (db / 10.0), axis=2)  # (W, rows)
-    spread = np.median(10.0 * np.log10(row_power) - db.mean(axis=2), axis=1)
-    rise = 10.0 * np.log10(row_power[:, high[rows]].mean(axis=1) / row_power[:, low[rows]].mean(axis=1))
-    return (spread < FLOOR_SPREAD_DB) & (rise > FLOOR_RISE_DB)
+    return _climbing_floor(*_row_levels(features, sample_rate, params), sample_rate, params)
 
 
 def has_evidence(content_share: float | None) -> bool:
@@ -117,5 +121,6 @@ def decide(window_scores: np.ndarray, has_content: np.ndarray, thresholds: Thres
 def content_flags(features: np.ndarray, reference_dbfs: np.ndarray, sample_rate: int) -> np.ndarray:
     """Which windows have sound above 16 kHz clearly over a 16-bit noise floor that is not
     just noise-shaped dither."""
-    loud = high_band_db(features, sample_rate) + reference_dbfs > CONTENT_DBFS
-    return loud & ~rising_noise_floor(features, sample_rate)
+    levels = _row_levels(features, sample_rate, FEATURES)  # computed once for both tests
+    loud = _level_db(levels[1]) + reference_dbfs > CONTENT_DBFS
+    return loud & ~_climbing_floor(*levels, sample_rate, FEATURES)

@@ -61,20 +61,18 @@ def _copy_clip(args) -> list[dict]:
     made = []
     for r in rows:
         name = r["path"].replace("/", "__")
-        kinds = ("steep", "shaped", "steep_shaped") if r["label"] == 1 else ("shaped",)
-        for kind in kinds:
-            dst = out / kind / name
-            if kind == "shaped":
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                add_shaped_dither(corpus / r["path"], dst, knee, rise, rng)
-            else:
-                x, sr = sf.read(corpus / r["path"], always_2d=True)
-                steep = steep_lowpass(x, sr, cutoff)
-                if kind == "steep":
-                    _write(dst, to_pcm16(steep, rng), sr)
-                else:
-                    noise = shaped_noise(len(x), x.shape[1], sr, knee, rise, rng)
-                    _write(dst, np.clip(np.round(steep * 32767.0 + noise), -32768, 32767).astype(np.int16), sr)
+        genuine = r["label"] == 1
+        if genuine:  # read and filtered once for both steep kinds; draws stay in the kinds' order
+            x, sr = sf.read(corpus / r["path"], always_2d=True)
+            steep = steep_lowpass(x, sr, cutoff)
+            _write(out / "steep" / name, to_pcm16(steep, rng), sr)
+        (out / "shaped").mkdir(parents=True, exist_ok=True)
+        add_shaped_dither(corpus / r["path"], out / "shaped" / name, knee, rise, rng)
+        if genuine:
+            noise = shaped_noise(len(x), x.shape[1], sr, knee, rise, rng)
+            _write(out / "steep_shaped" / name,
+                   np.clip(np.round(steep * 32767.0 + noise), -32768, 32767).astype(np.int16), sr)
+        for kind in ("steep", "shaped", "steep_shaped") if genuine else ("shaped",):
             made.append({"path": f"{kind}/{name}", "src": r["path"], "kind": kind, "label": r["label"],
                          "group": r["group"], "bandlimited": int(r["bandlimited"]), "clip_id": r["clip_id"]})
     return made
