@@ -1,6 +1,7 @@
 """The unseen-renderer check, with the renderer and score generators stubbed (CI has no TiMidity++)."""
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -45,12 +46,24 @@ def test_build_and_judge_an_unseen_set(stubbed, tmp_path):
     assert report["all"]["files"] == len(rows) and report["all"]["fakes"] == 2 * len(stubbed)
     text = unseen.markdown(report)
     assert "mp3_cbr128_sf" in text and "| timidity_freepats |" in text
-    with open(tmp_path / "files.csv", newline="") as fh:
+    with open(tmp_path / "unseen.csv", newline="") as fh:
         assert len(list(csv.DictReader(fh))) == len(rows)
     # a set made once can be judged again (another model) without making it anew
     assert unseen.read_rows(tmp_path) == rows
     assert unseen.main(["--out", str(tmp_path), "--reuse", "--jobs", "1"]) == 0
     assert "mp3_cbr128_sf" in (tmp_path / "unseen.md").read_text()
+    # ...and under another name, leaving the first report as it was
+    (tmp_path / "unseen.md").write_text("first model's report\n")
+    assert unseen.main(["--out", str(tmp_path), "--reuse", "--jobs", "1", "--name", "other"]) == 0
+    assert (tmp_path / "unseen.md").read_text() == "first model's report\n"
+    assert "mp3_cbr128_sf" in (tmp_path / "other.md").read_text()
+    assert json.loads((tmp_path / "other.json").read_text())["all"]["files"] == len(rows)
+    with open(tmp_path / "other.csv", newline="") as fh:
+        assert len(list(csv.DictReader(fh))) == len(rows)
+    for bad in ("manifest", "../up", ""):
+        with pytest.raises(SystemExit, match="plain file name"):
+            unseen.main(["--out", str(tmp_path), "--reuse", "--name", bad])
+    assert (tmp_path / "manifest.csv").exists() and unseen.read_rows(tmp_path) == rows
     with pytest.raises(SystemExit, match="no set in"):
         unseen.main(["--out", str(tmp_path / "nothing"), "--reuse"])
 

@@ -1,6 +1,6 @@
 """A check on music, a renderer and encoders that no training file went through.
 
-    python -m penthy_model.training.unseen --out DIR [--clips 80] [--model M.onnx] [--install]
+    python -m penthy_model.training.unseen --out DIR [--clips 80] [--model M.onnx] [--name NAME] [--install]
 
 The test split holds clips made the way the training clips were (fluidsynth renders,
 drum and sample loops) and fakes from the training encoders. This builds a set that
@@ -15,7 +15,9 @@ differs on both sides, and judges it with the engine:
   from training applied to this unseen music.
 
 Nothing is chosen from these figures: they only say how far the test split's figures
-carry to audio made otherwise. Writes ``unseen.json``, ``unseen.md`` and ``files.csv``.
+carry to audio made otherwise. Writes the report as ``NAME.json`` and ``NAME.md``, and every
+file's score and verdict as ``NAME.csv`` (NAME is ``unseen`` unless ``--name`` says
+otherwise, so judging the same set with another model need not replace the first report).
 """
 
 from __future__ import annotations
@@ -155,8 +157,9 @@ def read_rows(out: Path) -> list[dict]:
     return rows
 
 
-def judge(out: Path, rows: list[dict], model=None, jobs: int = 2, log=sys.stderr) -> dict:
-    """Run the engine over the set; figures per group, per condition and per renderer."""
+def judge(out: Path, rows: list[dict], model=None, jobs: int = 2, log=sys.stderr, name: str = "unseen") -> dict:
+    """Run the engine over the set; figures per group, per condition and per renderer.
+    Every file's score and verdict go to ``NAME.csv``."""
     from ..analyze import Analyzer
     from ..verdict import has_evidence
     from .evaluate import metrics, write_files_csv
@@ -173,7 +176,7 @@ def judge(out: Path, rows: list[dict], model=None, jobs: int = 2, log=sys.stderr
         if idx:
             report[fam] = metrics([rows[i] for i in idx], [verdicts[i] for i in idx], scores[idx],
                                   [evidence[i] for i in idx])
-    write_files_csv(out / "files.csv", rows, results)
+    write_files_csv(out / f"{name}.csv", rows, results)
     print(f"unseen: judged {len(rows)} files", file=log, flush=True)
     return report
 
@@ -218,7 +221,10 @@ def main(argv=None) -> int:
     ap.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     ap.add_argument("--install", action="store_true", help="apt-get install timidity, freepats, ... first")
     ap.add_argument("--reuse", action="store_true", help="judge the set already in --out instead of making one")
+    ap.add_argument("--name", default="unseen", help="report name: writes NAME.json, NAME.md and NAME.csv")
     args = ap.parse_args(argv)
+    if not args.name or Path(args.name).name != args.name or args.name in ("manifest", ".", ".."):
+        raise SystemExit(f"unseen: --name {args.name!r} must be a plain file name other than 'manifest'")
     if args.install:
         apt_install(APT_PACKAGES)
     if args.reuse:
@@ -227,10 +233,10 @@ def main(argv=None) -> int:
         rows = build(args.out, args.clips, args.seed, args.jobs)
     if not rows:
         raise SystemExit("unseen: no clip could be made (is timidity installed? try --install)")
-    report = judge(args.out, rows, args.model, args.jobs)
-    (args.out / "unseen.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+    report = judge(args.out, rows, args.model, args.jobs, name=args.name)
+    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     text = markdown(report)
-    (args.out / "unseen.md").write_text(text + "\n")
+    (args.out / f"{args.name}.md").write_text(text + "\n")
     print(text)
     return 0
 
