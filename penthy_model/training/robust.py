@@ -40,6 +40,7 @@ STEEP_HZ = (12000.0, 16000.0)
 STEEP_ORDER = 8
 FAKE_SHARE = 0.4  # of the validation clips whose fakes get a shaped copy
 COLUMNS = ("path", "src", "kind", "label", "group", "bandlimited", "clip_id")
+KINDS = ("steep", "shaped", "steep_shaped")  # one folder each under --out
 
 
 def steep_lowpass(x: np.ndarray, sr: int, cutoff: float) -> np.ndarray:
@@ -50,7 +51,6 @@ def steep_lowpass(x: np.ndarray, sr: int, cutoff: float) -> np.ndarray:
 
 
 def _write(path: Path, pcm: np.ndarray, sr: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, pcm, sr, format="FLAC", subtype="PCM_16")
 
 
@@ -66,13 +66,12 @@ def _copy_clip(args) -> list[dict]:
             x, sr = sf.read(corpus / r["path"], always_2d=True)
             steep = steep_lowpass(x, sr, cutoff)
             _write(out / "steep" / name, to_pcm16(steep, rng), sr)
-        (out / "shaped").mkdir(parents=True, exist_ok=True)
         add_shaped_dither(corpus / r["path"], out / "shaped" / name, knee, rise, rng)
         if genuine:
             noise = shaped_noise(len(x), x.shape[1], sr, knee, rise, rng)
             _write(out / "steep_shaped" / name,
                    np.clip(np.round(steep * 32767.0 + noise), -32768, 32767).astype(np.int16), sr)
-        for kind in ("steep", "shaped", "steep_shaped") if genuine else ("shaped",):
+        for kind in KINDS if genuine else ("shaped",):
             made.append({"path": f"{kind}/{name}", "src": r["path"], "kind": kind, "label": r["label"],
                          "group": r["group"], "bandlimited": int(r["bandlimited"]), "clip_id": r["clip_id"]})
     return made
@@ -85,7 +84,8 @@ def build(corpus: Path, out: Path, fake_share: float = FAKE_SHARE, jobs: int = 2
     for r in rows:
         if r["label"] == 1 or unit_hash(f"robust:{r['clip_id']}") < fake_share:
             clips.setdefault((r["family"], r["clip_id"]), []).append(r)
-    out.mkdir(parents=True, exist_ok=True)
+    for kind in KINDS:  # made once here, not once per file in the workers
+        (out / kind).mkdir(parents=True, exist_ok=True)
     t0, made = time.monotonic(), []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for n, got in enumerate(pool.map(_copy_clip, [(corpus, out, v) for v in clips.values()], chunksize=4), 1):

@@ -15,10 +15,11 @@ differs on both sides, and judges it with the engine:
   from training applied to this unseen music.
 
 The figures say how far the test split's figures carry to audio made otherwise. A set
-that a choice was made on stops being a fair check of that choice; ``--seed`` makes a fresh
-one (the model card says which seeds were used to choose). Writes the report as ``NAME.json`` and ``NAME.md``, and every
-file's score and verdict as ``NAME.csv`` (NAME is ``unseen`` unless ``--name`` says
-otherwise, so judging the same set with another model need not replace the first report).
+that a choice was made on stops being a fair check of that choice; ``--seed`` makes a
+fresh one (the model card says which seeds were used to choose). Writes the report as
+``NAME.json`` and ``NAME.md``, and every file's score and verdict as ``NAME.csv`` (NAME
+is ``unseen`` unless ``--name`` says otherwise, so judging the same set with another
+model need not replace the first report).
 """
 
 from __future__ import annotations
