@@ -5,6 +5,7 @@ import io
 import json
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from penthy_model.training import corpus, dataset, robust
@@ -53,4 +54,8 @@ def test_copies_of_validation_clips_and_their_verdicts(tmp_path, model_path):
         assert level(added, sr, *top) > level(added, sr, 2000, 10000) + 10
     report = robust.judge(out, model_path, name="tiny", jobs=1)
     assert json.loads((out / "tiny.json").read_text()) == report
+    for bad in ("../tiny", "sub/tiny", ""):  # a report name that would land elsewhere is refused
+        with pytest.raises(SystemExit, match="plain file name"):
+            robust.main(["judge", "--out", str(out), "--name", bad])
+    assert not (out.parent / "tiny.json").exists()
     assert sum(sum(c.values()) for c in report["counts"].values()) == n

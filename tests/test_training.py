@@ -342,3 +342,34 @@ def test_calibrate_only_sets_the_thresholds_again_and_keeps_the_training_facts(t
     assert again["version"] == "tiny-run-2" and again["training"] == meta["training"]
     assert again["thresholds"] == json.loads(out.with_suffix(".json").read_text())["thresholds"]
     assert not (tmp_path / "unused").exists()  # no cache, no training
+
+
+def _twin_cache():
+    """Four clip folders' windows: a genuine file, an exact copy called a fake, a fake whose
+    top rows were cut, shaped copies of the first two, and a fake with no genuine twin."""
+    rng = np.random.default_rng(7)
+    music = rng.integers(60, 200, size=(2, 2, FEATURES.n_bands, 32), dtype=np.uint8)
+    cut = music.copy()
+    cut[:, :, FEATURES.n_bands // 2:] = 0
+    files = [("c/genuine.flac", 1, music), ("c/copy.flac", 0, music), ("c/cut.flac", 0, cut),
+             ("c/genuine.shaped.flac", 1, cut), ("c/copy.shaped.flac", 0, cut), ("d/orphan.flac", 0, music)]
+    rows = [{"path": p, "label": label, "split": "train"} for p, label, _ in files]
+    x = np.concatenate([w for _, _, w in files])
+    return dataset.Cache(x, np.repeat(np.arange(len(files)), 2).astype(np.int32), rows)
+
+
+def test_twin_gap_tells_a_fake_that_shows_no_mark_from_one_that_does():
+    gap = dataset.twin_gap_db(_twin_cache())
+    genuine, copy, cut, genuine_shaped, copy_shaped, orphan = gap.reshape(6, 2)
+    assert np.isnan(genuine).all() and np.isnan(genuine_shaped).all() and np.isnan(orphan).all()
+    assert (copy == 0).all()
+    assert (cut > 20).all()  # half the rows went from ~60 dB to nothing
+    assert (copy_shaped == 0).all()  # a shaped fake is compared with the shaped genuine file
+
+
+def test_twin_gap_training_targets_give_unmarked_fakes_a_half():
+    cache = _twin_cache()
+    labels = cache.labels()
+    assert np.array_equal(train.training_targets(cache, labels, 0.0), labels)  # off: the labels
+    targets = train.training_targets(cache, labels, 2.0).reshape(6, 2)
+    assert targets[:, 0].tolist() == [1.0, 0.5, 0.0, 1.0, 0.5, 0.0]

@@ -495,6 +495,13 @@ def _progress(i: int, total: int, t0: float, stats: dict) -> None:
 
 
 # --- command line ------------------------------------------------------------------------------
+def check_report_name(name: str, tool: str) -> str:
+    """``name`` if it can name report files beside a set's manifest; otherwise a clear exit."""
+    if not name or Path(name).name != name or name in ("manifest", ".", ".."):
+        raise SystemExit(f"{tool}: --name {name!r} must be a plain file name other than 'manifest'")
+    return name
+
+
 def share_arg(names, what: str):
     """An argparse type for NAME=SHARE with NAME one of ``names`` and SHARE in [0, 1]."""
     def parse(text: str) -> tuple[str, float]:

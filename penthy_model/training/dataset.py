@@ -81,6 +81,42 @@ class Cache:
         return np.nonzero(in_split[self.row])[0]
 
 
+def twin_gap_db(cache: Cache, chunk: int = 2048) -> np.ndarray:
+    """Per window of a fake, how far it differs from the same window of its genuine twin, in dB.
+
+    A fake and the genuine file it was made from sit in one clip folder (``genuine.flac``,
+    or ``genuine.shaped.flac`` for shaped copies), and their windows are chosen the same
+    way, so the k-th windows of the two cover the same music. For every row and channel the
+    mean and the spread (standard deviation) over frames are compared; the gap is the
+    largest difference of either. A small gap means the encoder left no mark this window
+    shows: such a window is not evidence of a transcode, and training the net to call it
+    one teaches it to accuse genuine music that looks the same. NaN for genuine windows
+    and for fakes without a twin window.
+    """
+    span = (FEATURES.db_ceil - FEATURES.db_floor) / 255.0
+    n = len(cache.x)
+    mean = np.empty((n, 2, cache.x.shape[2]), np.float32)
+    spread = np.empty_like(mean)
+    for i in range(0, n, chunk):
+        block = cache.x[i:i + chunk].astype(np.float32) * np.float32(span)
+        mean[i:i + chunk], spread[i:i + chunk] = block.mean(axis=3), block.std(axis=3)
+    starts = np.searchsorted(cache.row, np.arange(len(cache.rows) + 1))
+    index = {r["path"]: i for i, r in enumerate(cache.rows)}
+    gap = np.full(n, np.nan, np.float32)
+    for i, r in enumerate(cache.rows):
+        if r["label"] == 1 or starts[i] == starts[i + 1]:
+            continue
+        parent, name = r["path"].rsplit("/", 1)
+        twin = index.get(f"{parent}/genuine.shaped.flac" if name.endswith(".shaped.flac") else f"{parent}/genuine.flac")
+        if twin is None:
+            continue
+        k = min(starts[i + 1] - starts[i], starts[twin + 1] - starts[twin])
+        f, g = slice(starts[i], starts[i] + k), slice(starts[twin], starts[twin] + k)
+        d = np.maximum(np.abs(mean[f] - mean[g]), np.abs(spread[f] - spread[g]))
+        gap[f] = d.reshape(k, -1).max(axis=1)
+    return gap
+
+
 def to_uint8(features: np.ndarray) -> np.ndarray:
     return np.round(np.clip(features, 0.0, 1.0) * 255.0).astype(np.uint8)
 

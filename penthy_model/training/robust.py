@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from .corpus import check_report_name
 from .dataset import hash32, read_manifest, unit_hash
 from .fakes import to_pcm16
 from .shaped import KNEE_HZ, RISE_DB_PER_KHZ, add_shaped_dither, shaped_noise
@@ -130,7 +131,7 @@ def main(argv=None) -> int:
             ap.error("build needs --corpus")
         print(f"robust: {build(args.corpus, args.out, args.fake_share, args.jobs)} files in {args.out}")
         return 0
-    report = judge(args.out, args.model, args.name, args.jobs)
+    report = judge(args.out, args.model, check_report_name(args.name, "robust"), args.jobs)
     print(f"model {report['model_version']}")
     for key, c in report["counts"].items():
         total = sum(c.values())

@@ -24,7 +24,7 @@ from ..constants import FEATURES
 from ..features import band_centres
 from ..inference import Thresholds, sidecar_path, write_sidecar
 from ..verdict import has_evidence, logit, sigmoid
-from .dataset import Cache, build_cache, read_manifest, to_float
+from .dataset import Cache, build_cache, read_manifest, to_float, twin_gap_db
 from .net import Exported, PenthyNet
 
 # --- training ----------------------------------------------------------------------
@@ -55,6 +55,13 @@ FLOOR_DB = (-95.0, -45.0)  # relative to the reference band, like the features
 FLOOR_SHAPED_PROB = 0.5  # of floors: rising from a knee instead of flat
 FLOOR_KNEE_HZ = (12000.0, 17000.0)
 FLOOR_RISE_DB_PER_KHZ = (1.0, 5.0)
+
+# --- fakes that show no mark -------------------------------------------------------
+# A fake window whose every row has the mean and spread over frames of its genuine twin's
+# (``dataset.twin_gap_db`` under this many dB) shows nothing of the encoder; with --twin-gap
+# its target is 0.5, "cannot tell", instead of 0, and it is left out of the validation loss.
+# Off (0) unless asked for, so runs without it repeat the old ones exactly.
+TWIN_GAP_DB = 0.0
 
 # --- calibration -------------------------------------------------------------------
 TARGET_FPR = 0.005  # full-band genuine files called transcoded, on the validation split
@@ -160,6 +167,14 @@ def balanced_batches(labels: np.ndarray, limited: np.ndarray, idx: np.ndarray, r
         yield np.concatenate(parts).astype(int)
 
 
+def training_targets(cache: Cache, labels: np.ndarray, twin_gap: float = TWIN_GAP_DB) -> np.ndarray:
+    """Each window's target: its label, or 0.5 for a fake within ``twin_gap`` dB of its twin."""
+    if twin_gap <= 0:
+        return labels
+    unmarked = twin_gap_db(cache) < twin_gap  # NaN (genuine, no twin) compares False
+    return np.where(unmarked, np.float32(0.5), labels).astype(np.float32)
+
+
 def evaluate_windows(net: PenthyNet, cache: Cache, idx: np.ndarray, labels: np.ndarray) -> dict:
     net.eval()
     probs = []
@@ -181,7 +196,7 @@ def evaluate_windows(net: PenthyNet, cache: Cache, idx: np.ndarray, labels: np.n
 
 def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STEPS_PER_EPOCH,
           fake_shares: dict | None = None, init: Path | None = None, lr: float = LEARNING_RATE,
-          noise_floor: float = FLOOR_PROB, log=sys.stderr) -> PenthyNet:
+          noise_floor: float = FLOOR_PROB, twin_gap: float = TWIN_GAP_DB, log=sys.stderr) -> PenthyNet:
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -191,6 +206,12 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
     train_idx, val_idx = cache.select("train"), cache.select("val")
     if len(val_idx) == 0:
         val_idx = train_idx
+    targets = training_targets(cache, labels, twin_gap)
+    if twin_gap > 0:
+        unmarked = targets == 0.5
+        val_idx = val_idx[~unmarked[val_idx]]
+        print(f"twin gap < {twin_gap} dB: {int(unmarked[train_idx].sum())} training fake windows get target 0.5",
+              file=log, flush=True)
     net = PenthyNet()
     if init is not None:  # fine-tuning: another run's weights, a fresh optimiser and schedule
         net.load_state_dict(torch.load(init, weights_only=False)["net"])
@@ -215,7 +236,7 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
             start_frame = int(rng.integers(0, cache.x.shape[3] - CROP_FRAMES + 1))
             crop = cache.x[b][..., start_frame:start_frame + CROP_FRAMES]
             xb = augment(torch.from_numpy(to_float(crop)), gen, noise_floor)
-            loss = F.binary_cross_entropy_with_logits(net(xb), torch.from_numpy(labels[b]))
+            loss = F.binary_cross_entropy_with_logits(net(xb), torch.from_numpy(targets[b]))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -377,6 +398,8 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=LEARNING_RATE, help="peak learning rate")
     ap.add_argument("--noise-floor", type=float, default=FLOOR_PROB, metavar="SHARE",
                     help="share of training windows given a random noise floor (default: none)")
+    ap.add_argument("--twin-gap", type=float, default=TWIN_GAP_DB, metavar="DB",
+                    help="fake windows within DB of their genuine twin are trained as 0.5, cannot tell (default: off)")
     ap.add_argument("--calibrate-only", action="store_true",
                     help="train nothing: set the thresholds of the model at --out again (keeps its training facts)")
     args = ap.parse_args(argv)
@@ -388,7 +411,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     cache = build_cache(args.corpus, args.work / "cache")
     net = train(cache, args.work / "ckpt", args.epochs, seed=args.seed, steps=args.steps, fake_shares=fake_shares,
-                init=args.init, lr=args.lr, noise_floor=args.noise_floor)
+                init=args.init, lr=args.lr, noise_floor=args.noise_floor, twin_gap=args.twin_gap)
     export_onnx(net, args.out)
     version = args.version or time.strftime("penthy-%Y%m%d")
     write_sidecar(args.out, version, Thresholds(0.5, 0.5))  # provisional, for scoring the validation files
@@ -397,7 +420,7 @@ def main(argv=None) -> int:
         "training": {"corpus_files": len(cache.rows), "windows": int(len(cache.x)), "epochs": args.epochs,
                      "steps_per_epoch": args.steps, "batch": BATCH, "seed": args.seed, "fake_shares": fake_shares,
                      "init": None if args.init is None else str(args.init), "peak_lr": args.lr,
-                     "noise_floor": args.noise_floor,
+                     "noise_floor": args.noise_floor, "twin_gap_db": args.twin_gap,
                      "validation_files": n_val},
     })
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB), thresholds {thresholds}", file=sys.stderr)

@@ -37,7 +37,7 @@ import numpy as np
 import soundfile as sf
 
 from . import sources
-from .corpus import COLUMNS, DITHER_SHARE, apt_install, fade, is_silent, set_peak
+from .corpus import COLUMNS, DITHER_SHARE, apt_install, check_report_name, fade, is_silent, set_peak
 from .fakes import Condition, make_fake, to_pcm16
 
 SECONDS = 20.0
@@ -225,8 +225,7 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse", action="store_true", help="judge the set already in --out instead of making one")
     ap.add_argument("--name", default="unseen", help="report name: writes NAME.json, NAME.md and NAME.csv")
     args = ap.parse_args(argv)
-    if not args.name or Path(args.name).name != args.name or args.name in ("manifest", ".", ".."):
-        raise SystemExit(f"unseen: --name {args.name!r} must be a plain file name other than 'manifest'")
+    check_report_name(args.name, "unseen")
     if args.install:
         apt_install(APT_PACKAGES)
     if args.reuse:
