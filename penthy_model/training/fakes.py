@@ -207,6 +207,11 @@ def _decode(lossy: Path, cond: Condition, sr: int, channels: int) -> np.ndarray:
     return np.frombuffer(raw, np.float32).reshape(-1, channels)
 
 
+def round_to_int16(steps: np.ndarray) -> np.ndarray:
+    """Samples counted in 16-bit steps, rounded and clipped to int16 (no dither: add it first)."""
+    return np.clip(np.round(steps), -32768, 32767).astype(np.int16)
+
+
 def to_pcm16(audio: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """Clip to full scale and quantise to int16, with TPDF dither when an rng is given.
 
@@ -215,7 +220,7 @@ def to_pcm16(audio: np.ndarray, rng: np.random.Generator | None = None) -> np.nd
     x = np.asarray(audio, np.float64) * 32767.0
     if rng is not None:
         x = x + rng.random(x.shape) - rng.random(x.shape)
-    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+    return round_to_int16(x)
 
 
 def make_fake(src_flac, dst_flac, condition: str | Condition, rng: np.random.Generator | None = None) -> None:

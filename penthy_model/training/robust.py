@@ -34,7 +34,7 @@ import soundfile as sf
 
 from .corpus import check_report_name
 from .dataset import hash32, read_manifest, unit_hash
-from .fakes import to_pcm16
+from .fakes import round_to_int16, to_pcm16
 from .shaped import KNEE_HZ, RISE_DB_PER_KHZ, add_shaped_dither, shaped_noise
 
 STEEP_HZ = (12000.0, 16000.0)
@@ -70,8 +70,7 @@ def _copy_clip(args) -> list[dict]:
         add_shaped_dither(corpus / r["path"], out / "shaped" / name, knee, rise, rng)
         if genuine:
             noise = shaped_noise(len(x), x.shape[1], sr, knee, rise, rng)
-            _write(out / "steep_shaped" / name,
-                   np.clip(np.round(steep * 32767.0 + noise), -32768, 32767).astype(np.int16), sr)
+            _write(out / "steep_shaped" / name, round_to_int16(steep * 32767.0 + noise), sr)
         for kind in KINDS if genuine else ("shaped",):
             made.append({"path": f"{kind}/{name}", "src": r["path"], "kind": kind, "label": r["label"],
                          "group": r["group"], "bandlimited": int(r["bandlimited"]), "clip_id": r["clip_id"]})

@@ -26,6 +26,7 @@ import numpy as np
 import soundfile as sf
 
 from .dataset import hash32, read_manifest, unit_hash
+from .fakes import round_to_int16
 
 SHARE = 0.35  # of the training clips
 KNEE_HZ = (12000.0, 17000.0)
@@ -46,7 +47,7 @@ def add_shaped_dither(src: Path, dst: Path, knee: float, rise: float, rng: np.ra
     step = 2.0 ** 16  # int32 units of one 16-bit step
     y = x / step + shaped_noise(len(x), x.shape[1], sr, knee, rise, rng)
     part = dst.with_name(dst.name + ".part")
-    sf.write(part, np.clip(np.round(y), -32768, 32767).astype(np.int16), sr, format="FLAC", subtype="PCM_16")
+    sf.write(part, round_to_int16(y), sr, format="FLAC", subtype="PCM_16")
     part.replace(dst)
 
 
