@@ -353,7 +353,8 @@ def _twin_cache():
     cut[:, :, FEATURES.n_bands // 2:] = 0
     files = [("c/genuine.flac", 1, music), ("c/copy.flac", 0, music), ("c/cut.flac", 0, cut),
              ("c/genuine.shaped.flac", 1, cut), ("c/copy.shaped.flac", 0, cut), ("d/orphan.flac", 0, music)]
-    rows = [{"path": p, "label": label, "split": "train"} for p, label, _ in files]
+    rows = [{"path": p, "label": label, "split": "train", "bandlimited": p.endswith(".shaped.flac")}
+            for p, label, _ in files]
     x = np.concatenate([w for _, _, w in files])
     return dataset.Cache(x, np.repeat(np.arange(len(files)), 2).astype(np.int32), rows)
 
@@ -373,3 +374,5 @@ def test_twin_gap_training_targets_give_unmarked_fakes_a_half():
     assert np.array_equal(train.training_targets(cache, labels, 0.0), labels)  # off: the labels
     targets = train.training_targets(cache, labels, 2.0).reshape(6, 2)
     assert targets[:, 0].tolist() == [1.0, 0.5, 0.0, 1.0, 0.5, 0.0]
+    only = train.training_targets(cache, labels, 2.0, scope="bandlimited").reshape(6, 2)
+    assert only[:, 0].tolist() == [1.0, 0.0, 0.0, 1.0, 0.5, 0.0]  # only the band-limited clip's copy

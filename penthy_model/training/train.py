@@ -167,11 +167,15 @@ def balanced_batches(labels: np.ndarray, limited: np.ndarray, idx: np.ndarray, r
         yield np.concatenate(parts).astype(int)
 
 
-def training_targets(cache: Cache, labels: np.ndarray, twin_gap: float = TWIN_GAP_DB) -> np.ndarray:
-    """Each window's target: its label, or 0.5 for a fake within ``twin_gap`` dB of its twin."""
+def training_targets(cache: Cache, labels: np.ndarray, twin_gap: float = TWIN_GAP_DB,
+                     scope: str = "all") -> np.ndarray:
+    """Each window's target: its label, or 0.5 for a fake within ``twin_gap`` dB of its twin
+    (with ``scope`` "bandlimited", only fakes of band-limited clips)."""
     if twin_gap <= 0:
         return labels
     unmarked = twin_gap_db(cache) < twin_gap  # NaN (genuine, no twin) compares False
+    if scope == "bandlimited":
+        unmarked &= np.array([r["bandlimited"] for r in cache.rows], dtype=bool)[cache.row]
     return np.where(unmarked, np.float32(0.5), labels).astype(np.float32)
 
 
@@ -196,7 +200,8 @@ def evaluate_windows(net: PenthyNet, cache: Cache, idx: np.ndarray, labels: np.n
 
 def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STEPS_PER_EPOCH,
           fake_shares: dict | None = None, init: Path | None = None, lr: float = LEARNING_RATE,
-          noise_floor: float = FLOOR_PROB, twin_gap: float = TWIN_GAP_DB, log=sys.stderr) -> PenthyNet:
+          noise_floor: float = FLOOR_PROB, twin_gap: float = TWIN_GAP_DB, twin_scope: str = "all",
+          log=sys.stderr) -> PenthyNet:
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -206,7 +211,7 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
     train_idx, val_idx = cache.select("train"), cache.select("val")
     if len(val_idx) == 0:
         val_idx = train_idx
-    targets = training_targets(cache, labels, twin_gap)
+    targets = training_targets(cache, labels, twin_gap, twin_scope)
     if twin_gap > 0:
         unmarked = targets == 0.5
         val_idx = val_idx[~unmarked[val_idx]]
@@ -400,6 +405,8 @@ def main(argv=None) -> int:
                     help="share of training windows given a random noise floor (default: none)")
     ap.add_argument("--twin-gap", type=float, default=TWIN_GAP_DB, metavar="DB",
                     help="fake windows within DB of their genuine twin are trained as 0.5, cannot tell (default: off)")
+    ap.add_argument("--twin-scope", choices=("all", "bandlimited"), default="all",
+                    help="--twin-gap applies to the fakes of all clips or only of band-limited ones")
     ap.add_argument("--calibrate-only", action="store_true",
                     help="train nothing: set the thresholds of the model at --out again (keeps its training facts)")
     args = ap.parse_args(argv)
@@ -411,7 +418,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     cache = build_cache(args.corpus, args.work / "cache")
     net = train(cache, args.work / "ckpt", args.epochs, seed=args.seed, steps=args.steps, fake_shares=fake_shares,
-                init=args.init, lr=args.lr, noise_floor=args.noise_floor, twin_gap=args.twin_gap)
+                init=args.init, lr=args.lr, noise_floor=args.noise_floor, twin_gap=args.twin_gap,
+                twin_scope=args.twin_scope)
     export_onnx(net, args.out)
     version = args.version or time.strftime("penthy-%Y%m%d")
     write_sidecar(args.out, version, Thresholds(0.5, 0.5))  # provisional, for scoring the validation files
@@ -421,6 +429,7 @@ def main(argv=None) -> int:
                      "steps_per_epoch": args.steps, "batch": BATCH, "seed": args.seed, "fake_shares": fake_shares,
                      "init": None if args.init is None else str(args.init), "peak_lr": args.lr,
                      "noise_floor": args.noise_floor, "twin_gap_db": args.twin_gap,
+                     "twin_scope": args.twin_scope,
                      "validation_files": n_val},
     })
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB), thresholds {thresholds}", file=sys.stderr)
