@@ -60,7 +60,10 @@ FLOOR_RISE_DB_PER_KHZ = (1.0, 5.0)
 # A fake window whose every row has the mean and spread over frames of its genuine twin's
 # (``dataset.twin_gap_db`` under this many dB) shows nothing of the encoder; with --twin-gap
 # its target is 0.5, "cannot tell", instead of 0, and it is left out of the validation loss.
-# Off (0) unless asked for, so runs without it repeat the old ones exactly.
+# Off (0) unless asked for, so runs without it repeat the old ones exactly. Fine-tuning
+# penthy-1.4 with 2 dB (runs 12 and 13, the latter with --twin-scope bandlimited) called
+# fewer genuine renders from another renderer transcoded, but cost 1.3-2.6 points of AAC
+# >= 256k recall on validation (MODEL_CARD, "What was tried and not shipped").
 TWIN_GAP_DB = 0.0
 
 # --- calibration -------------------------------------------------------------------
