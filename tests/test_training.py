@@ -368,6 +368,13 @@ def test_twin_gap_tells_a_fake_that_shows_no_mark_from_one_that_does():
     assert (copy_shaped == 0).all()  # a shaped fake is compared with the shaped genuine file
 
 
+def test_twin_gap_of_a_fake_whose_genuine_file_gave_no_window_is_nan():
+    x = np.full((2, 2, FEATURES.n_bands, 8), 100, np.uint8)
+    rows = [{"path": "c/genuine.flac", "label": 1}, {"path": "c/mp3.flac", "label": 0}]
+    gap = dataset.twin_gap_db(dataset.Cache(x, np.array([1, 1], np.int32), rows))  # e.g. a silent genuine file
+    assert np.isnan(gap).all()
+
+
 def test_twin_gap_training_targets_give_unmarked_fakes_a_half():
     cache = _twin_cache()
     labels = cache.labels()

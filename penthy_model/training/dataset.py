@@ -108,7 +108,7 @@ def twin_gap_db(cache: Cache, chunk: int = 2048) -> np.ndarray:
             continue
         parent, name = r["path"].rsplit("/", 1)
         twin = index.get(f"{parent}/genuine.shaped.flac" if name.endswith(".shaped.flac") else f"{parent}/genuine.flac")
-        if twin is None:
+        if twin is None or starts[twin] == starts[twin + 1]:  # no genuine twin, or it gave no window
             continue
         k = min(starts[i + 1] - starts[i], starts[twin + 1] - starts[twin])
         f, g = slice(starts[i], starts[i] + k), slice(starts[twin], starts[twin] + k)
