@@ -25,6 +25,7 @@ import numpy as np
 from ..audio import read_windows
 from ..constants import FEATURES, MIN_SAMPLE_RATE
 from ..features import window_features
+from ..verdict import content_flags
 
 WINDOWS_PER_FILE = 6
 TEST_FAMILIES = ("music21_musescore",)  # held out whole: only ever in the test split
@@ -81,17 +82,37 @@ class Cache:
         return np.nonzero(in_split[self.row])[0]
 
 
-def twin_gap_db(cache: Cache, chunk: int = 2048) -> np.ndarray:
-    """Per window of a fake, how far it differs from the same window of its genuine twin, in dB.
+def twin_windows(cache: Cache) -> np.ndarray:
+    """Per window of a fake, the index of the same window of its genuine twin; -1 for
+    genuine windows and for fakes without a twin window.
 
     A fake and the genuine file it was made from sit in one clip folder (``genuine.flac``,
     or ``genuine.shaped.flac`` for shaped copies), and their windows are chosen the same
-    way, so the k-th windows of the two cover the same music. For every row and channel the
-    mean and the spread (standard deviation) over frames are compared; the gap is the
-    largest difference of either. A small gap means the encoder left no mark this window
-    shows: such a window is not evidence of a transcode, and training the net to call it
-    one teaches it to accuse genuine music that looks the same. NaN for genuine windows
-    and for fakes without a twin window.
+    way, so the k-th windows of the two cover the same music.
+    """
+    starts = np.searchsorted(cache.row, np.arange(len(cache.rows) + 1))
+    index = {r["path"]: i for i, r in enumerate(cache.rows)}
+    twin = np.full(len(cache.x), -1, np.int64)
+    for i, r in enumerate(cache.rows):
+        if r["label"] == 1 or starts[i] == starts[i + 1]:
+            continue
+        parent, name = r["path"].rsplit("/", 1)
+        g = index.get(f"{parent}/genuine.shaped.flac" if name.endswith(".shaped.flac") else f"{parent}/genuine.flac")
+        if g is None or starts[g] == starts[g + 1]:  # no genuine twin, or it gave no window
+            continue
+        k = min(starts[i + 1] - starts[i], starts[g + 1] - starts[g])
+        twin[starts[i]:starts[i] + k] = np.arange(starts[g], starts[g] + k)
+    return twin
+
+
+def twin_gap_db(cache: Cache, chunk: int = 2048) -> np.ndarray:
+    """Per window of a fake, how far it differs from the same window of its genuine twin, in dB.
+
+    For every row and channel the mean and the spread (standard deviation) over frames are
+    compared; the gap is the largest difference of either. A small gap means the encoder
+    left no mark this window shows: such a window is not evidence of a transcode, and
+    training the net to call it one teaches it to accuse genuine music that looks the same.
+    NaN for genuine windows and for fakes without a twin window (see ``twin_windows``).
     """
     span = (FEATURES.db_ceil - FEATURES.db_floor) / 255.0
     n = len(cache.x)
@@ -100,21 +121,46 @@ def twin_gap_db(cache: Cache, chunk: int = 2048) -> np.ndarray:
     for i in range(0, n, chunk):
         block = cache.x[i:i + chunk].astype(np.float32) * np.float32(span)
         mean[i:i + chunk], spread[i:i + chunk] = block.mean(axis=3), block.std(axis=3)
-    starts = np.searchsorted(cache.row, np.arange(len(cache.rows) + 1))
-    index = {r["path"]: i for i, r in enumerate(cache.rows)}
+    twin = twin_windows(cache)
+    fake = np.flatnonzero(twin >= 0)
     gap = np.full(n, np.nan, np.float32)
-    for i, r in enumerate(cache.rows):
-        if r["label"] == 1 or starts[i] == starts[i + 1]:
-            continue
-        parent, name = r["path"].rsplit("/", 1)
-        twin = index.get(f"{parent}/genuine.shaped.flac" if name.endswith(".shaped.flac") else f"{parent}/genuine.flac")
-        if twin is None or starts[twin] == starts[twin + 1]:  # no genuine twin, or it gave no window
-            continue
-        k = min(starts[i + 1] - starts[i], starts[twin + 1] - starts[twin])
-        f, g = slice(starts[i], starts[i] + k), slice(starts[twin], starts[twin] + k)
+    for i in range(0, len(fake), chunk):
+        f = fake[i:i + chunk]
+        g = twin[f]
         d = np.maximum(np.abs(mean[f] - mean[g]), np.abs(spread[f] - spread[g]))
-        gap[f] = d.reshape(k, -1).max(axis=1)
+        gap[f] = d.reshape(len(f), -1).max(axis=1)
     return gap
+
+
+def twin_has_content(cache: Cache, corpus: Path, windows_per_file: int = WINDOWS_PER_FILE,
+                     log=sys.stderr) -> np.ndarray:
+    """Per window of a fake, whether the same window of its genuine twin has sound above
+    16 kHz, by the engine's own test (``verdict.content_flags``). The cache keeps no
+    absolute levels, so the genuine files are read again; a file whose windows no longer
+    match the cached ones counts as having content, as do fakes without a twin.
+    """
+    twin = twin_windows(cache)
+    has = np.ones(len(cache.x), dtype=bool)
+    flags = np.ones(len(cache.x), dtype=bool)  # by genuine window
+    starts = np.searchsorted(cache.row, np.arange(len(cache.rows) + 1))
+    genuine = np.unique(cache.row[twin[twin >= 0]])
+    t0 = time.monotonic()
+    for j, i in enumerate(genuine):
+        r = cache.rows[i]
+        w = read_windows(Path(corpus) / r["path"], max_windows=windows_per_file)
+        cached = cache.x[starts[i]:starts[i + 1]]
+        if w.samples is None or len(w.samples) != len(cached):
+            continue
+        features, reference_dbfs = window_features(w.samples, w.sample_rate, with_reference=True)
+        if not np.array_equal(to_uint8(features), cached):
+            continue
+        flags[starts[i]:starts[i + 1]] = content_flags(features, reference_dbfs, w.sample_rate)
+        if (j + 1) % 500 == 0:
+            print(f"twin content: {j + 1}/{len(genuine)} genuine files, {time.monotonic() - t0:.0f} s",
+                  file=log, flush=True)
+    fake = twin >= 0
+    has[fake] = flags[twin[fake]]
+    return has
 
 
 def to_uint8(features: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from ..constants import FEATURES
 from ..features import band_centres
 from ..inference import Thresholds, sidecar_path, write_sidecar
 from ..verdict import has_evidence, logit, sigmoid
-from .dataset import Cache, build_cache, read_manifest, to_float, twin_gap_db
+from .dataset import Cache, build_cache, read_manifest, to_float, twin_gap_db, twin_has_content
 from .net import Exported, PenthyNet
 
 # --- training ----------------------------------------------------------------------
@@ -171,14 +171,24 @@ def balanced_batches(labels: np.ndarray, limited: np.ndarray, idx: np.ndarray, r
 
 
 def training_targets(cache: Cache, labels: np.ndarray, twin_gap: float = TWIN_GAP_DB,
-                     scope: str = "all") -> np.ndarray:
-    """Each window's target: its label, or 0.5 for a fake within ``twin_gap`` dB of its twin
-    (with ``scope`` "bandlimited", only fakes of band-limited clips)."""
+                     scope: str = "all", corpus: Path | None = None) -> np.ndarray:
+    """Each window's target: its label, or 0.5 for a fake within ``twin_gap`` dB of its twin.
+
+    ``scope`` "bandlimited" narrows that to fakes of band-limited clips; "quiet" to fake
+    windows whose twin window has no sound above 16 kHz (it reads the genuine files of
+    ``corpus`` again, see ``dataset.twin_has_content``).
+    """
     if twin_gap <= 0:
         return labels
     unmarked = twin_gap_db(cache) < twin_gap  # NaN (genuine, no twin) compares False
     if scope == "bandlimited":
         unmarked &= np.array([r["bandlimited"] for r in cache.rows], dtype=bool)[cache.row]
+    elif scope == "quiet":
+        if corpus is None:
+            raise ValueError("twin scope 'quiet' needs the corpus, to read the genuine files again")
+        unmarked &= ~twin_has_content(cache, corpus)
+    elif scope != "all":
+        raise ValueError(f"unknown twin scope {scope!r}")
     return np.where(unmarked, np.float32(0.5), labels).astype(np.float32)
 
 
@@ -204,7 +214,7 @@ def evaluate_windows(net: PenthyNet, cache: Cache, idx: np.ndarray, labels: np.n
 def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STEPS_PER_EPOCH,
           fake_shares: dict | None = None, init: Path | None = None, lr: float = LEARNING_RATE,
           noise_floor: float = FLOOR_PROB, twin_gap: float = TWIN_GAP_DB, twin_scope: str = "all",
-          log=sys.stderr) -> PenthyNet:
+          corpus: Path | None = None, log=sys.stderr) -> PenthyNet:
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -214,7 +224,7 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
     train_idx, val_idx = cache.select("train"), cache.select("val")
     if len(val_idx) == 0:
         val_idx = train_idx
-    targets = training_targets(cache, labels, twin_gap, twin_scope)
+    targets = training_targets(cache, labels, twin_gap, twin_scope, corpus)
     if twin_gap > 0:
         unmarked = targets == 0.5
         val_idx = val_idx[~unmarked[val_idx]]
@@ -408,8 +418,9 @@ def main(argv=None) -> int:
                     help="share of training windows given a random noise floor (default: none)")
     ap.add_argument("--twin-gap", type=float, default=TWIN_GAP_DB, metavar="DB",
                     help="fake windows within DB of their genuine twin are trained as 0.5, cannot tell (default: off)")
-    ap.add_argument("--twin-scope", choices=("all", "bandlimited"), default="all",
-                    help="--twin-gap applies to the fakes of all clips or only of band-limited ones")
+    ap.add_argument("--twin-scope", choices=("all", "bandlimited", "quiet"), default="all",
+                    help="--twin-gap applies to the fakes of all clips, only of band-limited ones, or only to "
+                         "windows whose genuine twin has no sound above 16 kHz")
     ap.add_argument("--calibrate-only", action="store_true",
                     help="train nothing: set the thresholds of the model at --out again (keeps its training facts)")
     args = ap.parse_args(argv)
@@ -422,7 +433,7 @@ def main(argv=None) -> int:
     cache = build_cache(args.corpus, args.work / "cache")
     net = train(cache, args.work / "ckpt", args.epochs, seed=args.seed, steps=args.steps, fake_shares=fake_shares,
                 init=args.init, lr=args.lr, noise_floor=args.noise_floor, twin_gap=args.twin_gap,
-                twin_scope=args.twin_scope)
+                twin_scope=args.twin_scope, corpus=args.corpus)
     export_onnx(net, args.out)
     version = args.version or time.strftime("penthy-%Y%m%d")
     write_sidecar(args.out, version, Thresholds(0.5, 0.5))  # provisional, for scoring the validation files
