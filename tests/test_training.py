@@ -15,6 +15,7 @@ from penthy_model.constants import FEATURES  # noqa: E402
 from penthy_model.features import band_centres  # noqa: E402
 from penthy_model.inference import Model  # noqa: E402
 from penthy_model.training import corpus, dataset, evaluate, train  # noqa: E402
+from helpers import write_flac  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -383,3 +384,42 @@ def test_twin_gap_training_targets_give_unmarked_fakes_a_half():
     assert targets[:, 0].tolist() == [1.0, 0.5, 0.0, 1.0, 0.5, 0.0]
     only = train.training_targets(cache, labels, 2.0, scope="bandlimited").reshape(6, 2)
     assert only[:, 0].tolist() == [1.0, 0.0, 0.0, 1.0, 0.5, 0.0]  # only the band-limited clip's copy
+
+
+def _quiet_and_loud_corpus(root):
+    """Two clips, each a genuine file and an exact copy labelled fake: white noise (sound
+    above 16 kHz) and low sines (nothing above 16 kHz but the 16-bit floor)."""
+    rng = np.random.default_rng(3)
+    t = np.arange(3 * 44100) / 44100
+    sines = 0.3 * (np.sin(2 * np.pi * 440 * t) + 0.5 * np.sin(2 * np.pi * 1320 * t))
+    audio = {"loud": 0.1 * rng.standard_normal((len(t), 2)), "quiet": np.stack([sines, sines], axis=1)}
+    root.mkdir()
+    with open(root / "manifest.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "clip_id", "family", "label", "condition", "group", "sample_rate", "bits",
+                    "bandlimited", "kind"])
+        for clip, x in audio.items():
+            (root / clip).mkdir()
+            for name, label in (("genuine", 1), ("copy", 0)):
+                write_flac(root / clip / f"{name}.flac", x)
+                w.writerow([f"{clip}/{name}.flac", clip, "synthetic", label, name, "g", 44100, 16, 0, "full"])
+
+
+def test_twin_content_reads_the_genuine_window_of_each_fake(tmp_path):
+    root = tmp_path / "corpus"
+    _quiet_and_loud_corpus(root)
+    cache = dataset.build_cache(root, tmp_path / "cache", log=io.StringIO())
+    paths = np.array([r["path"] for r in cache.rows])[cache.row]
+    has = dataset.twin_has_content(cache, root, log=io.StringIO())
+    assert has[paths == "loud/copy.flac"].all()
+    assert not has[paths == "quiet/copy.flac"].any()
+    labels = cache.labels()
+    targets = train.training_targets(cache, labels, 2.0, scope="quiet", corpus=root)
+    assert (targets[paths == "loud/copy.flac"] == 0.0).all()  # no gap, but sound above 16 kHz: still a fake
+    assert (targets[paths == "quiet/copy.flac"] == 0.5).all()
+    assert (targets[labels == 1] == 1.0).all()
+    with pytest.raises(ValueError, match="corpus"):
+        train.training_targets(cache, labels, 2.0, scope="quiet")
+    # a genuine file that no longer gives the cached windows tells nothing: counted as content
+    write_flac(root / "quiet" / "genuine.flac", 0.1 * np.random.default_rng(4).standard_normal((3 * 44100, 2)))
+    assert dataset.twin_has_content(cache, root, log=io.StringIO())[paths == "quiet/copy.flac"].all()
