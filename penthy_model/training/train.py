@@ -63,7 +63,9 @@ FLOOR_RISE_DB_PER_KHZ = (1.0, 5.0)
 # Off (0) unless asked for, so runs without it repeat the old ones exactly. Fine-tuning
 # penthy-1.4 with 2 dB (runs 12 and 13, the latter with --twin-scope bandlimited) called
 # fewer genuine renders from another renderer transcoded, but cost 1.3-2.6 points of AAC
-# >= 256k recall on validation (MODEL_CARD, "What was tried and not shipped").
+# >= 256k recall on validation (MODEL_CARD, "What was tried and not shipped"). With
+# --twin-scope quiet (only windows whose genuine twin has no sound above 16 kHz) it cost
+# at most 0.3 point there, and that run is penthy-1.5 (MODEL_CARD, "Fine-tuning").
 TWIN_GAP_DB = 0.0
 
 # --- calibration -------------------------------------------------------------------
