@@ -73,8 +73,17 @@ class Cache:
     row: np.ndarray  # (N,) int32 index into ``rows``
     rows: list[dict]
 
+    def column(self, key: str, dtype=None) -> np.ndarray:
+        """A manifest column, per window."""
+        return np.array([r[key] for r in self.rows], dtype=dtype)[self.row]
+
     def labels(self) -> np.ndarray:
-        return np.array([self.rows[i]["label"] for i in self.row], dtype=np.float32)
+        return self.column("label", np.float32)
+
+    def file_starts(self) -> np.ndarray:
+        """Where each manifest row's windows begin (and, at the end, how many windows there
+        are): row i's windows are ``x[starts[i]:starts[i + 1]]``, empty if it gave none."""
+        return np.searchsorted(self.row, np.arange(len(self.rows) + 1))
 
     def select(self, split: str) -> np.ndarray:
         """Indices of the windows whose file is in ``split``."""
@@ -90,7 +99,7 @@ def twin_windows(cache: Cache) -> np.ndarray:
     or ``genuine.shaped.flac`` for shaped copies), and their windows are chosen the same
     way, so the k-th windows of the two cover the same music.
     """
-    starts = np.searchsorted(cache.row, np.arange(len(cache.rows) + 1))
+    starts = cache.file_starts()
     index = {r["path"]: i for i, r in enumerate(cache.rows)}
     twin = np.full(len(cache.x), -1, np.int64)
     for i, r in enumerate(cache.rows):
@@ -142,7 +151,7 @@ def twin_has_content(cache: Cache, corpus: Path, windows_per_file: int = WINDOWS
     twin = twin_windows(cache)
     has = np.ones(len(cache.x), dtype=bool)
     flags = np.ones(len(cache.x), dtype=bool)  # by genuine window
-    starts = np.searchsorted(cache.row, np.arange(len(cache.rows) + 1))
+    starts = cache.file_starts()
     genuine = np.unique(cache.row[twin[twin >= 0]])
     t0, changed = time.monotonic(), 0
     for j, i in enumerate(genuine):

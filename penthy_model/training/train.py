@@ -184,7 +184,7 @@ def training_targets(cache: Cache, labels: np.ndarray, twin_gap: float = TWIN_GA
         return labels
     unmarked = twin_gap_db(cache) < twin_gap  # NaN (genuine, no twin) compares False
     if scope == "bandlimited":
-        unmarked &= np.array([r["bandlimited"] for r in cache.rows], dtype=bool)[cache.row]
+        unmarked &= cache.column("bandlimited", bool)
     elif scope == "quiet":
         if corpus is None:
             raise ValueError("twin scope 'quiet' needs the corpus, to read the genuine files again")
@@ -221,8 +221,8 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     labels = cache.labels()
-    limited = np.array([cache.rows[i]["bandlimited"] for i in cache.row], dtype=bool)
-    groups = np.array([r["group"] for r in cache.rows])[cache.row]
+    limited = cache.column("bandlimited", bool)
+    groups = cache.column("group")
     train_idx, val_idx = cache.select("train"), cache.select("val")
     if len(val_idx) == 0:
         val_idx = train_idx
