@@ -346,8 +346,9 @@ def test_calibrate_only_sets_the_thresholds_again_and_keeps_the_training_facts(t
 
 
 def _twin_cache():
-    """Four clip folders' windows: a genuine file, an exact copy called a fake, a fake whose
-    top rows were cut, shaped copies of the first two, and a fake with no genuine twin."""
+    """Two windows each of six files in two clip folders: a genuine file, an exact copy called
+    a fake, a fake whose top rows were cut, shaped copies of the first two, and a fake with
+    no genuine twin."""
     rng = np.random.default_rng(7)
     music = rng.integers(60, 200, size=(2, 2, FEATURES.n_bands, 32), dtype=np.uint8)
     cut = music.copy()
@@ -409,7 +410,7 @@ def test_twin_content_reads_the_genuine_window_of_each_fake(tmp_path):
     root = tmp_path / "corpus"
     _quiet_and_loud_corpus(root)
     cache = dataset.build_cache(root, tmp_path / "cache", log=io.StringIO())
-    paths = np.array([r["path"] for r in cache.rows])[cache.row]
+    paths = cache.column("path")
     has = dataset.twin_has_content(cache, root, log=io.StringIO())
     assert has[paths == "loud/copy.flac"].all()
     assert not has[paths == "quiet/copy.flac"].any()
