@@ -11,11 +11,12 @@ import soundfile as sf
 
 from .audio import read_windows
 from .bitdepth import effective_bits
-from .constants import MIN_SAMPLE_RATE
+from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE, MIN_WINDOWS
 from .cutoff import estimate_cutoff
 from .features import window_features, window_length
+from .grid import find_grid
 from .inference import Model, ModelError, Thresholds
-from .result import ERROR, INCONCLUSIVE, Result
+from .result import ERROR, INCONCLUSIVE, TRANSCODED, Result
 from .upsampling import upsampled_from
 from .verdict import content_flags, decide
 
@@ -64,7 +65,20 @@ class Analyzer:
         result.content_share = round(float(has_content.mean()), 3)
         score, result.verdict, result.reason = decide(scores, has_content, self.thresholds, self.model.pooling)
         result.score = round(score, 4)
+        if result.verdict == INCONCLUSIVE and len(scores) >= MIN_WINDOWS:
+            self._look_for_grid(result, windows)
         return result
+
+    @staticmethod
+    def _look_for_grid(result: Result, windows) -> None:
+        """Settle an inconclusive file when its samples show an AAC or Vorbis frame grid."""
+        grid = find_grid(windows.samples, windows.starts, windows.sample_rate, GRID_MIN_Z)
+        if grid is None:
+            return
+        result.codec_grid, result.grid_z = grid.codec, round(grid.z, 1)
+        result.reason = (f"decoded from {grid.codec}: its frame grid shows in {grid.windows} windows "
+                         f"(z {grid.z:.1f}); the spectrogram model alone scored {result.score:.4f}")
+        result.verdict, result.score = TRANSCODED, 0.0
 
     def _analyze_or_error(self, path) -> Result:
         """``analyze``, with an unexpected exception for one file turned into its error result."""

@@ -13,7 +13,8 @@ class Result:
 
     ``score`` is the model's belief that the file is genuine lossless (1) rather than a
     lossy transcode (0); ``verdict`` is what the thresholds make of it, and ``reason``
-    says why when the verdict is ``inconclusive`` or ``error``.
+    says why when the verdict is ``inconclusive`` or ``error``, or when a codec's frame
+    grid, not the score, made it ``transcoded`` (``codec_grid``; the score is then 0).
     """
 
     path: str
@@ -31,6 +32,8 @@ class Result:
     bits_effective: int | None = None
     upsampled_from: int | None = None
     model: str | None = None
+    codec_grid: str | None = None  # "AAC" or "Vorbis" when the samples show that codec's frame grid
+    grid_z: float | None = None  # how clearly (see ``grid``)
 
     @property
     def ok(self) -> bool:

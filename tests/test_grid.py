@@ -1,0 +1,116 @@
+"""The codec frame-grid test: AAC-like and Vorbis decodes show their grid, genuine audio not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from helpers import music, write_flac
+
+from penthy_model.analyze import Analyzer
+from penthy_model.audio import read_windows
+from penthy_model.constants import GRID_MIN_Z
+from penthy_model.grid import BLOCK, HOP, WINDOWS, find_grid, grid_z, mdct
+from penthy_model.inference import Thresholds
+from penthy_model.result import INCONCLUSIVE, TRANSCODED
+
+SR = 44100
+
+
+def _basis(n: int) -> np.ndarray:
+    m = n // 2
+    t, k = np.arange(n), np.arange(m)
+    return np.sqrt(2.0 / m) * np.cos(np.pi / m * (t[:, None] + 0.5 + m / 2) * (k[None, :] + 0.5))
+
+
+def sparse_music(seconds: float = 12.0, seed: int = 3) -> np.ndarray:
+    """The demo music low-passed at 11 kHz: nothing above 16 kHz for the model to judge."""
+    x = music(seconds, seed=seed)
+    spec = np.fft.rfft(x, axis=0)
+    spec[np.fft.rfftfreq(len(x), 1 / SR) > 11000] = 0
+    return np.fft.irfft(spec, len(x), axis=0).astype(np.float32)
+
+
+def aac_like(x: np.ndarray, shift: int = 0) -> np.ndarray:
+    """Code ``x`` the way AAC-LC does in outline: MDCT blocks of 2048 under the KBD window on
+    a grid at 0 mod 1024, each band of 32 coefficients quantised with a step of 0.7 of its
+    RMS (many round to zero), then the inverse MDCT with overlap-add. ``shift`` drops that
+    many samples from the start of the decode, as a decoder that trims priming does."""
+    w, basis = WINDOWS["kbd"], _basis(BLOCK)
+    pad = np.concatenate([np.zeros((HOP, x.shape[1])), x, np.zeros((2 * BLOCK, x.shape[1]))])
+    out = np.zeros_like(pad)
+    for s in range(0, len(pad) - BLOCK + 1, HOP):
+        block = pad[s:s + BLOCK] * w[:, None]
+        coefs = basis.T @ block  # (HOP, channels)
+        bands = coefs.reshape(-1, 32, coefs.shape[1])
+        step = 0.7 * np.sqrt((bands ** 2).mean(axis=1, keepdims=True)) + 1e-12
+        coefs = (np.round(bands / step) * step).reshape(coefs.shape)
+        out[s:s + BLOCK] += (basis @ coefs) * w[:, None]
+    return out[HOP + shift:HOP + shift + len(x)].astype(np.float32)
+
+
+def test_mdct_is_the_textbook_transform():
+    rng = np.random.default_rng(0)
+    blocks = rng.standard_normal((3, 64))
+    window = np.sin(np.pi * (np.arange(64) + 0.5) / 64)
+    np.testing.assert_allclose(mdct(blocks, window), (blocks * window) @ _basis(64), atol=1e-4)
+
+
+def test_the_aac_like_coder_is_near_transparent():
+    """The fake below must be a decode of coarse coefficients, not a broken signal."""
+    x = sparse_music(4.0)
+    y = aac_like(x)
+    err = 10 * np.log10(np.mean((y - x) ** 2) / np.mean(x ** 2))
+    assert -30 < err < -10
+
+
+def _z(path):
+    w = read_windows(str(path))
+    return grid_z(w.samples, w.starts, w.sample_rate), w
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("grid")
+    x = sparse_music()
+    ogg = d / "lossy.ogg"
+    sf.write(str(ogg), x, SR, format="OGG", subtype="VORBIS", compression_level=0.2)  # about q8
+    vorbis, _ = sf.read(str(ogg), dtype="float32")
+    return {
+        "genuine": write_flac(d / "genuine.flac", x),
+        "aac": write_flac(d / "aac.flac", aac_like(x)),
+        "aac_apple": write_flac(d / "aac_apple.flac", aac_like(x, shift=64)),  # 2112 priming -> 960
+        "aac_cut": write_flac(d / "aac_cut.flac", aac_like(x, shift=100)),  # an alignment no coder uses
+        "vorbis": write_flac(d / "vorbis.flac", vorbis),
+    }
+
+
+def test_genuine_music_shows_no_grid(files):
+    z, _ = _z(files["genuine"])
+    assert all(v < 4.0 for v, n in z.values() if n), z
+
+
+@pytest.mark.parametrize("name,codec", [("aac", "AAC"), ("aac_apple", "AAC"), ("vorbis", "Vorbis")])
+def test_a_decode_shows_its_codecs_grid(files, name, codec):
+    z, w = _z(files[name])
+    assert z[codec][0] >= GRID_MIN_Z, z
+    found = find_grid(w.samples, w.starts, w.sample_rate, GRID_MIN_Z)
+    assert found is not None and found.codec == codec
+
+
+def test_only_the_alignments_coders_use_are_tested(files):
+    """Dropping 100 samples moves the grid to 924 mod 1024, which no AAC coder gives."""
+    z, w = _z(files["aac_cut"])
+    assert z["AAC"][0] < 4.0, z
+    assert find_grid(w.samples, w.starts, w.sample_rate, GRID_MIN_Z) is None
+
+
+def test_the_grid_settles_only_what_the_model_leaves_inconclusive(files, model_path):
+    undecided = Analyzer(model_path, thresholds=Thresholds(0.0, 1.0, 0.0))  # the model never decides
+    genuine, fake = undecided.analyze(files["genuine"]), undecided.analyze(files["aac"])
+    assert genuine.verdict == INCONCLUSIVE and genuine.codec_grid is None
+    assert fake.verdict == TRANSCODED and fake.codec_grid == "AAC" and fake.score == 0.0
+    assert fake.grid_z >= GRID_MIN_Z and "decoded from AAC" in fake.reason
+    decided = Analyzer(model_path, thresholds=Thresholds(1.0, 1.0, 1.0))  # the model calls all transcoded
+    result = decided.analyze(files["aac"])
+    assert result.verdict == TRANSCODED and result.codec_grid is None  # no grid test needed
