@@ -69,7 +69,7 @@ FLOOR_RISE_DB = 6.0
 # A file the model leaves inconclusive is called transcoded when its windows show an AAC or
 # Vorbis frame grid (see ``grid``) this many standard deviations clear of chance (median
 # over its windows). Set on the validation split and other genuine sets: see MODEL_CARD.md.
-GRID_MIN_Z = 8.0
+GRID_MIN_Z = 5.0
 
 
 @dataclass(frozen=True)

@@ -139,19 +139,31 @@ def markdown(report: dict) -> str:
         m = counts["groups"].get(g, {})
         key = "recall" if g in GROUP_BARS else "called_transcoded"
         lines.append(f"| {g} | {cell(m, 'with_evidence', key)} | {cell(m, 'without_evidence', key)} |")
+    grid = report.get("grid_verdicts") or {}
+    lines += ["", f"{systems[0]}: files called transcoded by a codec's frame grid, not by the score: "
+              + (", ".join(f"{g} {n}" for g, n in grid.items()) or "none")]
     return "\n".join(lines)
 
 
 FILE_COLUMNS = ("path", "clip_id", "family", "kind", "group", "condition", "label")
 
 
+def grid_verdicts(rows: list[dict], results: list) -> dict:
+    """Per group, how many files the codec-grid test (not the score) called transcoded."""
+    counts: dict = {}
+    for r, res in zip(rows, results):
+        if res.codec_grid:
+            counts[r["group"]] = counts.get(r["group"], 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def write_files_csv(path: Path, rows: list[dict], results: list) -> None:
     """One line per test file: what it is, and what the CNN said about it."""
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(FILE_COLUMNS + ("score", "verdict", "content_share"))
+        w.writerow(FILE_COLUMNS + ("score", "verdict", "content_share", "codec_grid"))
         for r, res in zip(rows, results):
-            w.writerow([r[c] for c in FILE_COLUMNS] + [res.score, res.verdict, res.content_share])
+            w.writerow([r[c] for c in FILE_COLUMNS] + [res.score, res.verdict, res.content_share, res.codec_grid or ""])
 
 
 def plot_roc(report: dict, curves: dict, out: Path) -> None:
@@ -219,7 +231,7 @@ def evaluate(corpus: Path, work: Path, model: Path, out: Path, jobs: int = 2, lo
         curves[name] = roc_curve(1.0 - s[ok], test_labels[ok])
     report = {"model": str(model), "model_version": analyzer.model.version,
               "thresholds": {"penthy CNN": vars(analyzer.thresholds), "cutoff heuristic": t_cut, "pixel tree": t_tree},
-              "systems": systems}
+              "systems": systems, "grid_verdicts": grid_verdicts(test, results)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "evaluation.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     (out / "evaluation.md").write_text(markdown(report) + "\n")
