@@ -11,7 +11,7 @@ import soundfile as sf
 
 from .audio import read_windows
 from .bitdepth import effective_bits
-from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE, MIN_WINDOWS
+from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE
 from .cutoff import estimate_cutoff
 from .features import window_features, window_length
 from .grid import find_grid
@@ -65,7 +65,7 @@ class Analyzer:
         result.content_share = round(float(has_content.mean()), 3)
         score, result.verdict, result.reason = decide(scores, has_content, self.thresholds, self.model.pooling)
         result.score = round(score, 4)
-        if result.verdict == INCONCLUSIVE and len(scores) >= MIN_WINDOWS:
+        if result.verdict == INCONCLUSIVE:
             self._look_for_grid(result, windows)
         return result
 

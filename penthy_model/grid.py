@@ -75,6 +75,13 @@ BASELINE = tuple(int(o) for o in np.random.default_rng(0).choice(
 _rng = np.random.default_rng(1)
 _DRAWS = {len(c.offsets): [_rng.choice(N_BASELINE, len(c.offsets), replace=False) for _ in range(N_DRAWS)]
           for c in CODECS}
+# Every alignment a window is cut at (the baseline first, then each codec's), and per window
+# shape the codecs that use it and the rows of those alignments it is applied to.
+_OFFSETS = np.array(BASELINE + tuple(o for c in CODECS for o in c.offsets))
+_AT = {o: i for i, o in enumerate(_OFFSETS.tolist())}
+_BY_WINDOW = {name: ([c for c in CODECS if name in c.windows],
+                     np.array(list(range(N_BASELINE)) + [_AT[o] for c in CODECS if name in c.windows for o in c.offsets]))
+              for name in WINDOWS}
 
 
 @dataclass
@@ -149,13 +156,9 @@ def window_z(x: np.ndarray, start: int, sample_rate: int) -> dict[str, float]:
     measure at as many alignments drawn from the baseline (NaN when the window has too
     little sound to judge)."""
     lo = int(LOW_HZ / (sample_rate / 2) * HOP)
-    offsets = np.array(BASELINE + tuple(o for c in CODECS for o in c.offsets))
-    blocks = _blocks(x.astype(np.float32), start, offsets)
-    where = {o: i for i, o in enumerate(offsets.tolist())}
+    blocks = _blocks(x.astype(np.float32), start, _OFFSETS)
     out = {c.name: float("nan") for c in CODECS}
-    for name in WINDOWS:
-        codecs = [c for c in CODECS if name in c.windows]
-        rows = np.concatenate([np.arange(N_BASELINE)] + [[where[o] for o in c.offsets] for c in codecs])
+    for name, (codecs, rows) in _BY_WINDOW.items():
         active, small = _counts(mdct(blocks[rows], WINDOWS[name]), lo)
         at = N_BASELINE
         for c in codecs:

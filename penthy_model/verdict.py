@@ -8,7 +8,9 @@ that score is below the model's calibrated ``transcoded`` threshold, or, without
 evidence, below ``transcoded_low_content``, which was calibrated on such files alone and
 is no higher: with nothing above 16 kHz, genuine music and a transcode of it look alike. It is
 called lossless only when the score clears the ``lossless`` threshold *and* it has
-evidence. Everything else is inconclusive, with a reason a person can check.
+evidence. Everything else is inconclusive, with a reason a person can check; the engine then looks
+for an AAC or Vorbis frame grid in the samples (``grid``, applied in ``analyze``), which
+alone may still make an inconclusive file transcoded.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import argparse
 import csv
 import json
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -150,11 +150,7 @@ FILE_COLUMNS = ("path", "clip_id", "family", "kind", "group", "condition", "labe
 
 def grid_verdicts(rows: list[dict], results: list) -> dict:
     """Per group, how many files the codec-grid test (not the score) called transcoded."""
-    counts: dict = {}
-    for r, res in zip(rows, results):
-        if res.codec_grid:
-            counts[r["group"]] = counts.get(r["group"], 0) + 1
-    return dict(sorted(counts.items()))
+    return dict(sorted(Counter(r["group"] for r, res in zip(rows, results) if res.codec_grid).items()))
 
 
 def write_files_csv(path: Path, rows: list[dict], results: list) -> None:
