@@ -11,10 +11,11 @@ import soundfile as sf
 
 from .audio import read_windows
 from .bitdepth import effective_bits
-from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE
+from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE, MP3_GRID_MIN_Z
 from .cutoff import estimate_cutoff
 from .features import window_features, window_length
 from .grid import find_grid
+from .mp3grid import find_mp3_grid
 from .inference import Model, ModelError, Thresholds
 from .result import ERROR, INCONCLUSIVE, TRANSCODED, Result
 from .upsampling import upsampled_from
@@ -71,8 +72,9 @@ class Analyzer:
 
     @staticmethod
     def _look_for_grid(result: Result, windows) -> None:
-        """Settle an inconclusive file when its samples show an AAC or Vorbis frame grid."""
-        grid = find_grid(windows.samples, windows.starts, windows.sample_rate, GRID_MIN_Z)
+        """Settle an inconclusive file when its samples show an AAC, Vorbis or MP3 frame grid."""
+        grid = (find_grid(windows.samples, windows.starts, windows.sample_rate, GRID_MIN_Z)
+                or find_mp3_grid(windows.samples, windows.starts, windows.sample_rate, MP3_GRID_MIN_Z))
         if grid is None:
             return
         result.codec_grid, result.grid_z = grid.codec, round(grid.z, 1)

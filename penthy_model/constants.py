@@ -70,6 +70,9 @@ FLOOR_RISE_DB = 6.0
 # Vorbis frame grid (see ``grid``) this many standard deviations clear of chance (median
 # over its windows). Set on the validation split and other genuine sets: see MODEL_CARD.md.
 GRID_MIN_Z = 5.0
+# ...and, failing that, when its samples show an MP3 granule grid (see ``mp3grid``; z of the
+# best of 576 alignments against the others, pooled over the windows).
+MP3_GRID_MIN_Z = 10.0  # twice the highest genuine z (4.97) over the validation split and other genuine sets
 
 
 @dataclass(frozen=True)

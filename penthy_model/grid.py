@@ -16,7 +16,7 @@ and the decoder removed: AAC encoders prime by 1024 or 2048 samples (grid at 0 m
 Apple's by 2112 (960) and Nero's by 2624 (448); a Vorbis stream's long blocks fall at 64
 mod 128 after its first short blocks, and may move by 128 after a run of short blocks. Only
 those alignments are tested, against 16 others that no codec here uses, in each window.
-MP3's hybrid filter bank is not an MDCT of the signal, so it has no grid this test can see.
+MP3's hybrid filter bank is not an MDCT of the signal: :mod:`mp3grid` looks for its grid.
 """
 
 from __future__ import annotations
@@ -125,14 +125,14 @@ def _blocks(x: np.ndarray, start: int, offsets: np.ndarray) -> np.ndarray:
     return x[idx]
 
 
-def _counts(coefs: np.ndarray, lo: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per alignment and block: how many coefficients from bin ``lo`` up are active, and
-    how many of those are near zero."""
+def near_zero_counts(coefs: np.ndarray, lo: int, small_lsb: float = SMALL_LSB) -> tuple[np.ndarray, np.ndarray]:
+    """Per block (last axis: coefficients, in 16-bit steps): how many coefficients from bin
+    ``lo`` up are active, and how many of those are under ``small_lsb``."""
     mag = np.abs(coefs[..., lo:])
     power = np.cumsum(np.pad(mag ** 2, [(0, 0)] * (mag.ndim - 1) + [(NEIGHBOURS // 2, NEIGHBOURS // 2)]), axis=-1)
     local = (power[..., NEIGHBOURS:] - power[..., :-NEIGHBOURS])[..., :mag.shape[-1]]
     active = local > NEIGHBOURS * ACTIVE_LSB ** 2
-    return active.sum(axis=-1), ((mag < SMALL_LSB) & active).sum(axis=-1)
+    return active.sum(axis=-1), ((mag < small_lsb) & active).sum(axis=-1)
 
 
 def _best_share(active: np.ndarray, small: np.ndarray, moves: bool) -> tuple[float, int]:
@@ -159,7 +159,7 @@ def window_z(x: np.ndarray, start: int, sample_rate: int) -> dict[str, float]:
     blocks = _blocks(x.astype(np.float32), start, _OFFSETS)
     out = {c.name: float("nan") for c in CODECS}
     for name, (codecs, rows) in _BY_WINDOW.items():
-        active, small = _counts(mdct(blocks[rows], WINDOWS[name]), lo)
+        active, small = near_zero_counts(mdct(blocks[rows], WINDOWS[name]), lo)
         at = N_BASELINE
         for c in codecs:
             k = len(c.offsets)

@@ -32,8 +32,8 @@ class Result:
     bits_effective: int | None = None
     upsampled_from: int | None = None
     model: str | None = None
-    codec_grid: str | None = None  # "AAC" or "Vorbis" when the samples show that codec's frame grid
-    grid_z: float | None = None  # how clearly (see ``grid``)
+    codec_grid: str | None = None  # "AAC", "Vorbis" or "MP3" when the samples show that codec's frame grid
+    grid_z: float | None = None  # how clearly (see ``grid`` and ``mp3grid``)
 
     @property
     def ok(self) -> bool:

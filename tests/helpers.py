@@ -16,6 +16,14 @@ def write_flac(path: Path, x: np.ndarray, sr: int = 44100, subtype: str = "PCM_1
     return Path(path)
 
 
+def sparse_music(seconds: float = 12.0, seed: int = 3, sr: int = 44100) -> np.ndarray:
+    """The demo music low-passed at 11 kHz: nothing above 16 kHz for the model to judge."""
+    x = music(seconds, seed=seed)
+    spec = np.fft.rfft(x, axis=0)
+    spec[np.fft.rfftfreq(len(x), 1 / sr) > 11000] = 0
+    return np.fft.irfft(spec, len(x), axis=0).astype(np.float32)
+
+
 def mp3_twin(src: Path, dst: Path, kbps: int = 128) -> Path:
     """Encode ``src`` to MP3 with libsndfile's LAME and decode it back to a 16-bit FLAC."""
     x, sr = sf.read(str(src), dtype="float32")

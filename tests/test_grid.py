@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-from helpers import music, write_flac
+from helpers import sparse_music, write_flac
 
 from penthy_model.analyze import Analyzer
 from penthy_model.audio import read_windows
@@ -21,14 +21,6 @@ def _basis(n: int) -> np.ndarray:
     m = n // 2
     t, k = np.arange(n), np.arange(m)
     return np.sqrt(2.0 / m) * np.cos(np.pi / m * (t[:, None] + 0.5 + m / 2) * (k[None, :] + 0.5))
-
-
-def sparse_music(seconds: float = 12.0, seed: int = 3) -> np.ndarray:
-    """The demo music low-passed at 11 kHz: nothing above 16 kHz for the model to judge."""
-    x = music(seconds, seed=seed)
-    spec = np.fft.rfft(x, axis=0)
-    spec[np.fft.rfftfreq(len(x), 1 / SR) > 11000] = 0
-    return np.fft.irfft(spec, len(x), axis=0).astype(np.float32)
 
 
 def aac_like(x: np.ndarray, shift: int = 0) -> np.ndarray:

@@ -1,0 +1,171 @@
+"""The MP3 frame grid: whether a file's samples were decoded from MP3.
+
+An MP3 encoder splits the signal into 32 bands with the polyphase filter bank of ISO/IEC
+11172-3, cuts each band into granules of 18 samples (576 input samples), transforms each with
+an 18-line MDCT under a sine window, folds neighbouring bands together with the standard's
+alias-reduction butterflies, and quantises the 576 lines. Lines that round to zero stay zero
+in the decode. So the same analysis, re-applied to a decoded file where the encoder applied
+it, finds those lines again as nothing but the decode's 16-bit rounding noise, between
+neighbours that carry music; at any other alignment, and in genuine audio at every one, such
+lines are only as common as chance. It is the MP3 counterpart of :mod:`grid` (AAC, Vorbis),
+whose plain MDCT cannot see through MP3's two-stage filter bank.
+
+Where the grid lies depends on encoder and decoder delays (LAME through ffmpeg, libsndfile
+and LAME's own decoder, and shine through ffmpeg, all give alignment 48 below), so every
+one of the 576 alignments is tried and the best is measured against the others: a file's
+finding does not depend on knowing its decoder. Only long blocks are modelled; granules the
+encoder coded as short blocks just add nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grid import GridFinding, LSB, near_zero_counts
+
+GRANULE = 576  # input samples per granule: 32 bands x 18 lines
+BANDS, LINES = 32, 18
+TAPS = 512
+SEGMENT = 6000  # samples of each engine window examined (the first ones)
+SMALL_LSB = 0.5  # a line under this many 16-bit steps (noise-normalised) is "nothing there"
+LOW_HZ = 2000.0
+EXCLUDE = 24  # alignments this close to the best are not part of its baseline
+MIN_ACTIVE = 300
+GRID_WINDOWS = 3
+# RMS of a line for white noise of unit RMS: the transform's gain, so that thresholds are in
+# 16-bit steps (tests/test_mp3grid.py measures it).
+NOISE_GAIN = 0.53
+
+# ISO/IEC 11172-3 Table C.1, the analysis window C[0..256] in units of 2**-21 (each entry of
+# the standard's table is an exact multiple). The rest follows from its symmetry:
+# C[512 - i] = -C[i], except at multiples of 64 where the sign stays.
+_HALF_WINDOW = (
+    0, -1, -1, -1, -1, -1, -1, -2, -2, -2, -2, -3, -3, -4, -4, -5,
+    -5, -6, -7, -7, -8, -9, -10, -11, -13, -14, -16, -17, -19, -21, -24, -26,
+    -29, -31, -35, -38, -41, -45, -49, -53, -58, -63, -68, -73, -79, -85, -91, -97,
+    -104, -111, -117, -125, -132, -139, -147, -154, -161, -169, -176, -183, -190, -196, -202, -208,
+    213, 218, 222, 225, 227, 228, 228, 227, 224, 221, 215, 208, 200, 189, 177, 163,
+    146, 127, 106, 83, 57, 29, -2, -36, -72, -111, -153, -197, -244, -294, -347, -401,
+    -459, -519, -581, -645, -711, -779, -848, -919, -991, -1064, -1137, -1210, -1283, -1356, -1428, -1498,
+    -1567, -1634, -1698, -1759, -1817, -1870, -1919, -1962, -2001, -2032, -2057, -2075, -2085, -2087, -2080, -2063,
+    2037, 2000, 1952, 1893, 1822, 1739, 1644, 1535, 1414, 1280, 1131, 970, 794, 605, 402, 185,
+    -45, -288, -545, -814, -1095, -1388, -1692, -2006, -2330, -2663, -3004, -3351, -3705, -4063, -4425, -4788,
+    -5153, -5517, -5879, -6237, -6589, -6935, -7271, -7597, -7910, -8209, -8491, -8755, -8998, -9219, -9416, -9585,
+    -9727, -9838, -9916, -9959, -9966, -9935, -9863, -9750, -9592, -9389, -9139, -8840, -8492, -8092, -7640, -7134,
+    6574, 5959, 5288, 4561, 3776, 2935, 2037, 1082, 70, -998, -2122, -3300, -4533, -5818, -7154, -8540,
+    -9975, -11455, -12980, -14548, -16155, -17799, -19478, -21189, -22929, -24694, -26482, -28289, -30112, -31947, -33791, -35640,
+    -37489, -39336, -41176, -43006, -44821, -46617, -48390, -50137, -51853, -53534, -55178, -56778, -58333, -59838, -61289, -62684,
+    -64019, -65290, -66494, -67629, -68692, -69679, -70590, -71420, -72169, -72835, -73415, -73908, -74313, -74630, -74856, -74992,
+    75038,
+)
+ALIAS_CI = (-0.6, -0.535, -0.33, -0.185, -0.095, -0.041, -0.0142, -0.0037)  # the standard's c_i
+
+
+def analysis_window() -> np.ndarray:
+    """The standard's 512-tap analysis window C[i]."""
+    half = np.array(_HALF_WINDOW, dtype=np.float64) / 2.0 ** 21
+    c = np.zeros(TAPS)
+    c[:257] = half
+    i = np.arange(1, 256)
+    c[TAPS - i] = np.where(i % 64 == 0, half[i], -half[i])
+    return c
+
+
+def _filters() -> np.ndarray:
+    """(32, 512) impulse responses of the polyphase analysis bands: output k at time t is
+    the sum over n of h[k, n] x[t - n]."""
+    n = np.arange(TAPS)
+    prototype = analysis_window() * np.where((n // 64) % 2 == 0, 1.0, -1.0)
+    return prototype * np.cos((2 * np.arange(BANDS)[:, None] + 1) * (n - 16) * np.pi / 64)
+
+
+def _line_transforms() -> np.ndarray:
+    """(32, 36, 18): per band, 36 band samples to 18 MDCT lines under the sine window, with
+    odd bands frequency-inverted (every other sample negated) as the encoder does."""
+    t, k = np.arange(2 * LINES), np.arange(LINES)
+    window = np.sin(np.pi / (2 * LINES) * (t + 0.5))
+    mdct = np.cos(np.pi / (4 * LINES) * (2 * t[:, None] + 1 + LINES) * (2 * k[None, :] + 1)) * window[:, None]
+    inverted = mdct * np.where(t % 2 == 1, -1.0, 1.0)[:, None]
+    return np.stack([inverted if b % 2 else mdct for b in range(BANDS)]).astype(np.float32)
+
+
+FILTERS = _filters()
+LINE_TRANSFORMS = _line_transforms()
+_CI = np.array(ALIAS_CI)
+_CS = (1 / np.sqrt(1 + _CI ** 2)).astype(np.float32)
+_CA = (_CI / np.sqrt(1 + _CI ** 2)).astype(np.float32)
+
+
+def band_samples(x: np.ndarray) -> np.ndarray:
+    """(32, len(x) - 511) outputs of the analysis bands at every sample (not decimated):
+    column j is the output at sample 511 + j of ``x``, the first with a full history."""
+    nfft = 1 << int(np.ceil(np.log2(len(x) + TAPS)))
+    spectrum = np.fft.rfft(x, nfft)[None] * np.fft.rfft(FILTERS, nfft, axis=-1)
+    return np.fft.irfft(spectrum, nfft, axis=-1)[:, TAPS - 1:len(x)].astype(np.float32)
+
+
+def granule_lines(bands: np.ndarray) -> np.ndarray:
+    """(J, 576) lines of the granules that start at every band sample of ``bands`` (32, L),
+    J = L - 35, after the alias-reduction butterflies, in the encoder's order (low to high)."""
+    starts = np.arange(bands.shape[1] - 2 * LINES + 1)
+    frames = bands[:, starts[:, None] + np.arange(2 * LINES)]  # (32, J, 36)
+    lines = np.matmul(frames, LINE_TRANSFORMS).transpose(1, 0, 2).copy()  # (J, 32, 18)
+    for i in range(len(ALIAS_CI)):
+        upper, lower = lines[:, :-1, LINES - 1 - i].copy(), lines[:, 1:, i].copy()
+        lines[:, :-1, LINES - 1 - i] = upper * _CS[i] + lower * _CA[i]
+        lines[:, 1:, i] = lower * _CS[i] - upper * _CA[i]
+    return lines.reshape(len(starts), GRANULE)
+
+
+def alignment_counts(x: np.ndarray, start: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """For a stretch of mono samples in 16-bit steps that starts at sample ``start`` of the
+    file: per granule alignment (0..575, mod 576 from the file's start), how many active
+    lines its granules have from LOW_HZ up, and how many of those are near zero."""
+    active, small = np.zeros(GRANULE), np.zeros(GRANULE)
+    if len(x) < TAPS + GRANULE * 2:
+        return active, small
+    bands = band_samples(np.asarray(x, dtype=np.float64)) / np.float32(NOISE_GAIN)
+    lo = int(LOW_HZ / (sample_rate / 2) * GRANULE)
+    for phase in range(BANDS):
+        a, s = near_zero_counts(granule_lines(bands[:, phase::BANDS]), lo, SMALL_LSB)
+        at = (start + phase + BANDS * np.arange(len(a))) % GRANULE
+        active += np.bincount(at, a, GRANULE)
+        small += np.bincount(at, s, GRANULE)
+    return active, small
+
+
+def best_alignment(active: np.ndarray, small: np.ndarray) -> tuple[float, int]:
+    """How many standard deviations the share of near-zero lines at the best alignment
+    stands above the alignments at least EXCLUDE samples away, and that alignment
+    (NaN when it has fewer than MIN_ACTIVE active lines)."""
+    share = small / np.maximum(active, 1)
+    best = int(np.argmax(share))
+    if active[best] < MIN_ACTIVE:
+        return float("nan"), best
+    distance = np.abs((np.arange(GRANULE) - best + GRANULE // 2) % GRANULE - GRANULE // 2)
+    others = share[distance >= EXCLUDE]
+    mean = float(others.mean())
+    binom = np.sqrt(max(mean * (1 - mean), 1e-6) / active[best])
+    return float((share[best] - mean) / max(float(others.std()), binom)), best
+
+
+def mp3_grid_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[float, int, int]:
+    """The file's z (pooled over its windows), its best alignment and how many windows had
+    sound to count. ``samples`` is (W, length, channels) float in [-1, 1]."""
+    active, small, used = np.zeros(GRANULE), np.zeros(GRANULE), 0
+    for block, start in zip(samples, starts):
+        mono = block[:SEGMENT].astype(np.float64).mean(axis=1) / LSB
+        a, s = alignment_counts(mono, int(start), sample_rate)
+        active += a
+        small += s
+        used += bool(a.any())
+    z, best = best_alignment(active, small)
+    return z, best, used
+
+
+def find_mp3_grid(samples: np.ndarray, starts: list[int], sample_rate: int, min_z: float) -> GridFinding | None:
+    """An MP3 finding when at least GRID_WINDOWS windows had sound and z reaches ``min_z``."""
+    z, _, used = mp3_grid_z(samples, starts, sample_rate)
+    if used >= GRID_WINDOWS and np.isfinite(z) and z >= min_z:
+        return GridFinding("MP3", z, used)
+    return None

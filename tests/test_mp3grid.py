@@ -1,0 +1,91 @@
+"""The MP3 granule grid: LAME decodes show it wherever they start, genuine audio does not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from helpers import mp3_twin, sparse_music, write_flac
+
+from penthy_model.analyze import Analyzer
+from penthy_model.audio import read_windows
+from penthy_model.constants import MP3_GRID_MIN_Z
+from penthy_model.inference import Thresholds
+from penthy_model.mp3grid import (
+    BANDS, GRANULE, NOISE_GAIN, alignment_counts, analysis_window, band_samples, find_mp3_grid,
+    granule_lines, mp3_grid_z)
+from penthy_model.result import INCONCLUSIVE, TRANSCODED
+
+SR = 44100
+LAME_ALIGNMENT = 48  # where LAME's granules fall after a decoder that trims its delay
+
+
+def test_the_analysis_window_is_the_standards():
+    c = analysis_window()
+    assert len(c) == 512 and c[0] == 0.0
+    # a few entries of ISO/IEC 11172-3 Table C.1 as printed
+    for i, v in [(1, -0.000000477), (64, 0.000101566), (128, 0.000971317), (255, -0.035758972),
+                 (256, 0.035780907), (257, 0.035758972), (448, 0.000101566), (511, 0.000000477)]:
+        assert c[i] == pytest.approx(v, abs=6e-10), i
+    i = np.arange(1, 256)
+    np.testing.assert_array_equal(np.abs(c[512 - i]), np.abs(c[i]))
+
+
+def test_each_band_holds_its_own_frequencies():
+    t = np.arange(8192) / SR
+    for band in (0, 5, 20, 31):
+        tone = np.sin(2 * np.pi * (band + 0.5) * SR / 64 * t)
+        power = (band_samples(tone)[:, 600:] ** 2).mean(axis=1)
+        assert np.argmax(power) == band
+        near = [b for b in (band - 1, band, band + 1) if 0 <= b < BANDS]
+        assert power[band] > 100 * np.delete(power, near).max()  # beyond the neighbours: stop band
+
+
+def test_lines_are_in_16_bit_steps_for_white_noise():
+    noise = np.random.default_rng(0).standard_normal(40000)
+    lines = granule_lines(band_samples(noise)[:, ::BANDS]) / NOISE_GAIN
+    assert np.sqrt(np.mean(lines[:, 20:560] ** 2)) == pytest.approx(1.0, rel=0.05)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mp3grid")
+    genuine = write_flac(d / "genuine.flac", sparse_music())
+    mp3 = mp3_twin(genuine, d / "mp3.flac", kbps=192)
+    x, _ = sf.read(str(mp3), dtype="float32")
+    return {"genuine": genuine, "mp3": mp3, "mp3_cut": write_flac(d / "mp3_cut.flac", x[100:])}
+
+
+def _z(path):
+    w = read_windows(str(path))
+    return mp3_grid_z(w.samples, w.starts, w.sample_rate), w
+
+
+def test_genuine_music_shows_no_mp3_grid(files):
+    (z, _, windows), w = _z(files["genuine"])
+    assert windows >= 3 and z < 5.0
+    assert find_mp3_grid(w.samples, w.starts, w.sample_rate, MP3_GRID_MIN_Z) is None
+
+
+@pytest.mark.parametrize("name,alignment", [("mp3", LAME_ALIGNMENT), ("mp3_cut", (LAME_ALIGNMENT - 100) % GRANULE)])
+def test_an_mp3_decode_shows_its_grid_wherever_it_starts(files, name, alignment):
+    (z, best, _), w = _z(files[name])
+    assert z >= MP3_GRID_MIN_Z and best == alignment
+    found = find_mp3_grid(w.samples, w.starts, w.sample_rate, MP3_GRID_MIN_Z)
+    assert found is not None and found.codec == "MP3"
+
+
+def test_too_little_sound_is_not_judged():
+    quiet = np.random.default_rng(1).standard_normal(20000) * 2.0  # 2 steps: nothing is "active"
+    active, _ = alignment_counts(quiet, 0, SR)
+    assert active.sum() == 0
+    (z, _, windows) = mp3_grid_z(np.zeros((4, 20000, 2), np.float32), [0, 1, 2, 3], SR)
+    assert np.isnan(z) and windows == 0
+
+
+def test_the_mp3_grid_settles_only_what_the_model_leaves_inconclusive(files, model_path):
+    undecided = Analyzer(model_path, thresholds=Thresholds(0.0, 1.0, 0.0))  # the model never decides
+    genuine, fake = undecided.analyze(files["genuine"]), undecided.analyze(files["mp3"])
+    assert genuine.verdict == INCONCLUSIVE and genuine.codec_grid is None
+    assert fake.verdict == TRANSCODED and fake.codec_grid == "MP3" and fake.score == 0.0
+    assert fake.grid_z >= MP3_GRID_MIN_Z and "decoded from MP3" in fake.reason
