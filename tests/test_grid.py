@@ -1,15 +1,16 @@
-"""The codec frame-grid test: AAC-like and Vorbis decodes show their grid, genuine audio not."""
+"""The codec frame-grid test: AAC-like and Vorbis decodes show their grid, genuine audio not;
+and the engine lets a grid (AAC/Vorbis or MP3) settle only what the score leaves undecided."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import soundfile as sf
-from helpers import sparse_music, write_flac
+from helpers import mp3_twin, sparse_music, write_flac
 
 from penthy_model.analyze import Analyzer
 from penthy_model.audio import read_windows
-from penthy_model.constants import GRID_MIN_Z
+from penthy_model.constants import GRID_MIN_Z, MP3_GRID_MIN_Z
 from penthy_model.grid import BLOCK, HOP, WINDOWS, find_grid, grid_z, mdct
 from penthy_model.inference import Thresholds
 from penthy_model.result import INCONCLUSIVE, TRANSCODED
@@ -68,8 +69,10 @@ def files(tmp_path_factory):
     ogg = d / "lossy.ogg"
     sf.write(str(ogg), x, SR, format="OGG", subtype="VORBIS", compression_level=0.2)  # about q8
     vorbis, _ = sf.read(str(ogg), dtype="float32")
+    genuine = write_flac(d / "genuine.flac", x)
     return {
-        "genuine": write_flac(d / "genuine.flac", x),
+        "genuine": genuine,
+        "mp3": mp3_twin(genuine, d / "mp3.flac", kbps=192),  # for the engine test (see test_mp3grid)
         "aac": write_flac(d / "aac.flac", aac_like(x)),
         "aac_apple": write_flac(d / "aac_apple.flac", aac_like(x, shift=64)),  # 2112 priming -> 960
         "aac_cut": write_flac(d / "aac_cut.flac", aac_like(x, shift=100)),  # an alignment no coder uses
@@ -97,12 +100,13 @@ def test_only_the_alignments_coders_use_are_tested(files):
     assert find_grid(w.samples, w.starts, w.sample_rate, GRID_MIN_Z) is None
 
 
-def test_the_grid_settles_only_what_the_model_leaves_inconclusive(files, model_path):
+@pytest.mark.parametrize("name,codec,min_z", [("aac", "AAC", GRID_MIN_Z), ("mp3", "MP3", MP3_GRID_MIN_Z)])
+def test_a_grid_settles_only_what_the_model_leaves_inconclusive(files, model_path, name, codec, min_z):
     undecided = Analyzer(model_path, thresholds=Thresholds(0.0, 1.0, 0.0))  # the model never decides
-    genuine, fake = undecided.analyze(files["genuine"]), undecided.analyze(files["aac"])
+    genuine, fake = undecided.analyze(files["genuine"]), undecided.analyze(files[name])
     assert genuine.verdict == INCONCLUSIVE and genuine.codec_grid is None
-    assert fake.verdict == TRANSCODED and fake.codec_grid == "AAC" and fake.score == 0.0
-    assert fake.grid_z >= GRID_MIN_Z and "decoded from AAC" in fake.reason
+    assert fake.verdict == TRANSCODED and fake.codec_grid == codec and fake.score == 0.0
+    assert fake.grid_z >= min_z and f"decoded from {codec}" in fake.reason
     decided = Analyzer(model_path, thresholds=Thresholds(1.0, 1.0, 1.0))  # the model calls all transcoded
-    result = decided.analyze(files["aac"])
+    result = decided.analyze(files[name])
     assert result.verdict == TRANSCODED and result.codec_grid is None  # no grid test needed
