@@ -78,8 +78,8 @@ class Analyzer:
         if grid is None:
             return
         result.codec_grid, result.grid_z = grid.codec, round(grid.z, 1)
-        result.reason = (f"decoded from {grid.codec}: its frame grid shows in {grid.windows} windows "
-                         f"(z {grid.z:.1f}); the spectrogram model alone scored {result.score:.4f}")
+        result.reason = (f"decoded from {grid.codec}: its frame grid shows in {grid.windows} windows of the "
+                         f"{grid.channel} channel (z {grid.z:.1f}); the spectrogram model alone scored {result.score:.4f}")
         result.verdict, result.score = TRANSCODED, 0.0
 
     def _analyze_or_error(self, path) -> Result:

@@ -16,11 +16,14 @@ and the decoder removed: AAC encoders prime by 1024 or 2048 samples (grid at 0 m
 Apple's by 2112 (960) and Nero's by 2624 (448); a Vorbis stream's long blocks fall at 64
 mod 128 after its first short blocks, and may move by 128 after a run of short blocks. Only
 those alignments are tested, against 16 others that no codec here uses, in each window.
+A stereo coder codes mid and side (joint stereo) or left and right on their own, band by
+band, so the zeros are only exact in the channels it coded: each of the four is tested.
 MP3's hybrid filter bank is not an MDCT of the signal: :mod:`mp3grid` looks for its grid.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -86,9 +89,10 @@ _BY_WINDOW = {name: ([c for c in CODECS if name in c.windows],
 
 @dataclass
 class GridFinding:
-    codec: str  # "AAC" or "Vorbis"
-    z: float  # median over windows of how far the best alignment stands above the others
+    codec: str  # "AAC", "Vorbis" or "MP3"
+    z: float  # how far the coder's alignment stands above the others (see each test)
     windows: int  # windows judged
+    channel: str = "mid"  # the channel that shows it
 
 
 @lru_cache(maxsize=4)
@@ -150,49 +154,73 @@ def _best_share(active: np.ndarray, small: np.ndarray, moves: bool) -> tuple[flo
     return s[best] / max(int(a[best]), 1), int(a[best])
 
 
-def window_z(x: np.ndarray, start: int, sample_rate: int) -> dict[str, float]:
-    """For one window of mono samples in 16-bit steps: per codec, how many standard
-    deviations the share of near-zero coefficients at its alignments stands above the same
-    measure at as many alignments drawn from the baseline (NaN when the window has too
-    little sound to judge)."""
-    lo = int(LOW_HZ / (sample_rate / 2) * HOP)
-    blocks = _blocks(x.astype(np.float32), start, _OFFSETS)
-    out = {c.name: float("nan") for c in CODECS}
-    for name, (codecs, rows) in _BY_WINDOW.items():
-        active, small = near_zero_counts(mdct(blocks[rows], WINDOWS[name]), lo)
-        at = N_BASELINE
-        for c in codecs:
-            k = len(c.offsets)
-            share, n = _best_share(active[at:at + k], small[at:at + k], c.moves)
-            at += k
-            null = [_best_share(active[d], small[d], c.moves) for d in _DRAWS[k]]
-            null_share = np.array([v for v, _ in null])
-            if n < MIN_ACTIVE or min(m for _, m in null) < MIN_ACTIVE:
-                continue
-            mean = float(null_share.mean())
-            binom = np.sqrt(max(mean * (1 - mean), 1e-6) / n)
-            z = (share - mean) / max(float(null_share.std()), binom)
-            out[c.name] = float(np.nanmax([out[c.name], z]))
+def _codec_z(active: np.ndarray, small: np.ndarray, codecs: list[Codec]) -> dict[str, float]:
+    """Per codec: how many standard deviations the share of near-zero coefficients at its
+    alignments (rows after the baseline's) stands above the same measure at as many
+    alignments drawn from the baseline (NaN when too few coefficients are active)."""
+    out, at = {}, N_BASELINE
+    for c in codecs:
+        k = len(c.offsets)
+        share, n = _best_share(active[at:at + k], small[at:at + k], c.moves)
+        at += k
+        null = [_best_share(active[d], small[d], c.moves) for d in _DRAWS[k]]
+        null_share = np.array([v for v, _ in null])
+        if n < MIN_ACTIVE or min(m for _, m in null) < MIN_ACTIVE:
+            out[c.name] = float("nan")
+            continue
+        mean = float(null_share.mean())
+        binom = np.sqrt(max(mean * (1 - mean), 1e-6) / n)
+        out[c.name] = (share - mean) / max(float(null_share.std()), binom)
     return out
 
 
-def grid_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> dict[str, tuple[float, int]]:
-    """Per codec: the median z over the windows that could be judged, and how many there
-    were (NaN, 0 with none). ``samples`` is (W, length, channels) float in [-1, 1], ``starts``
-    each window's first sample in the file."""
-    zs: dict[str, list[float]] = {c.name: [] for c in CODECS}
+def window_z(x: np.ndarray, start: int, sample_rate: int) -> dict[tuple[str, str], float]:
+    """For one window (length, channels) in 16-bit steps: per codec and channel, its z (see
+    ``_codec_z``; the best over the codec's window shapes). A stereo window is judged in
+    mid, side, left and right (the MDCT is linear, so mid and side are taken from the left
+    and right coefficients); any other layout in its mix."""
+    lo = int(LOW_HZ / (sample_rate / 2) * HOP)
+    if x.shape[1] == 2:
+        blocks = {"left": _blocks(x[:, 0].astype(np.float32), start, _OFFSETS),
+                  "right": _blocks(x[:, 1].astype(np.float32), start, _OFFSETS)}
+    else:
+        blocks = {"mix": _blocks(x.mean(axis=1).astype(np.float32), start, _OFFSETS)}
+    out: dict[tuple[str, str], float] = {}
+    for name, (codecs, rows) in _BY_WINDOW.items():
+        coefs = {channel: mdct(b[rows], WINDOWS[name]) for channel, b in blocks.items()}
+        if len(coefs) == 2:
+            left, right = coefs["left"], coefs["right"]
+            coefs["mid"], coefs["side"] = (left + right) * 0.5, (left - right) * 0.5
+        for channel, c in coefs.items():
+            for codec, z in _codec_z(*near_zero_counts(c, lo), codecs).items():
+                before = out.get((codec, channel), float("nan"))
+                out[codec, channel] = float(z if np.isnan(before) or z > before else before)
+    return out
+
+
+def grid_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> dict[str, tuple[float, int, str]]:
+    """Per codec: the largest, over the channels a coder may have coded on their own (mid
+    and side for joint stereo, left and right), of the median z over the windows that could
+    be judged in that channel (a channel needs GRID_WINDOWS of them), with how many windows
+    and which channel (NaN, 0, "" with none). ``samples`` is (W, length, channels) float in
+    [-1, 1], ``starts`` each window's first sample in the file."""
+    zs: dict[tuple[str, str], list[float]] = defaultdict(list)
     if samples.shape[1] >= BLOCK + HOP:
         for block, start in zip(samples, starts):
-            mono = block.astype(np.float64).mean(axis=1) / LSB
-            for name, z in window_z(mono, int(start), sample_rate).items():
+            for key, z in window_z(block.astype(np.float64) / LSB, int(start), sample_rate).items():
                 if np.isfinite(z):
-                    zs[name].append(z)
-    return {name: (float(np.median(v)) if v else float("nan"), len(v)) for name, v in zs.items()}
+                    zs[key].append(z)
+    best = {c.name: (float("nan"), 0, "") for c in CODECS}
+    for (name, channel), v in zs.items():
+        z = float(np.median(v))
+        if len(v) >= GRID_WINDOWS and not best[name][0] >= z:
+            best[name] = (z, len(v), channel)
+    return best
 
 
 def find_grid(samples: np.ndarray, starts: list[int], sample_rate: int, min_z: float) -> GridFinding | None:
-    """The codec whose frame grid at least GRID_WINDOWS windows show with a median z of at
-    least ``min_z``, or None."""
-    found = [GridFinding(name, z, n) for name, (z, n) in grid_z(samples, starts, sample_rate).items()
+    """The codec whose frame grid at least GRID_WINDOWS windows of one channel show with a
+    median z of at least ``min_z``, or None."""
+    found = [GridFinding(name, z, n, channel) for name, (z, n, channel) in grid_z(samples, starts, sample_rate).items()
              if n >= GRID_WINDOWS and z >= min_z]
     return max(found, key=lambda f: f.z) if found else None

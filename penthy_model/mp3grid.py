@@ -167,5 +167,5 @@ def find_mp3_grid(samples: np.ndarray, starts: list[int], sample_rate: int, min_
     """An MP3 finding when at least GRID_WINDOWS windows had sound and z reaches ``min_z``."""
     z, _, used = mp3_grid_z(samples, starts, sample_rate)
     if used >= GRID_WINDOWS and np.isfinite(z) and z >= min_z:
-        return GridFinding("MP3", z, used)
+        return GridFinding("MP3", z, used, "mid" if samples.shape[2] == 2 else "mix")
     return None
