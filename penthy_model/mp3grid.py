@@ -19,19 +19,20 @@ encoder coded as short blocks just add nothing.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
-from .grid import GridFinding, LSB, near_zero_counts
+from .grid import GRID_WINDOWS, LOW_HZ, LSB, MIN_ACTIVE, GridFinding, near_zero_counts
 
 GRANULE = 576  # input samples per granule: 32 bands x 18 lines
 BANDS, LINES = 32, 18
 TAPS = 512
 SEGMENT = 6000  # samples of each engine window examined (the first ones)
 SMALL_LSB = 0.5  # a line under this many 16-bit steps (noise-normalised) is "nothing there"
-LOW_HZ = 2000.0
 EXCLUDE = 24  # alignments this close to the best are not part of its baseline
-MIN_ACTIVE = 300
-GRID_WINDOWS = 3
+# LOW_HZ, MIN_ACTIVE (here: at the best alignment, pooled over the file) and GRID_WINDOWS
+# are the AAC/Vorbis grid's.
 # RMS of a line for white noise of unit RMS: the transform's gain, so that thresholds are in
 # 16-bit steps (tests/test_mp3grid.py measures it).
 NOISE_GAIN = 0.53
@@ -96,11 +97,16 @@ _CS = (1 / np.sqrt(1 + _CI ** 2)).astype(np.float32)
 _CA = (_CI / np.sqrt(1 + _CI ** 2)).astype(np.float32)
 
 
+@lru_cache(maxsize=4)
+def _filter_spectra(nfft: int) -> np.ndarray:
+    return np.fft.rfft(FILTERS, nfft, axis=-1)
+
+
 def band_samples(x: np.ndarray) -> np.ndarray:
     """(32, len(x) - 511) outputs of the analysis bands at every sample (not decimated):
     column j is the output at sample 511 + j of ``x``, the first with a full history."""
     nfft = 1 << int(np.ceil(np.log2(len(x) + TAPS)))
-    spectrum = np.fft.rfft(x, nfft)[None] * np.fft.rfft(FILTERS, nfft, axis=-1)
+    spectrum = np.fft.rfft(x, nfft)[None] * _filter_spectra(nfft)
     return np.fft.irfft(spectrum, nfft, axis=-1)[:, TAPS - 1:len(x)].astype(np.float32)
 
 
