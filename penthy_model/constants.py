@@ -73,6 +73,10 @@ GRID_MIN_Z = 5.0
 # ...and, failing that, when its samples show an MP3 granule grid (see ``mp3grid``; z of the
 # best of 576 alignments against the others, pooled over the windows).
 MP3_GRID_MIN_Z = 10.0  # twice the highest genuine z (4.97) over the validation split and other genuine sets
+# ...and, failing that, when the rest of each window shows the grid at the scan's best
+# alignment or at 48 (where LAME and shine decodes land), in left, right, mid and side
+# together, against the other alignments of the same phase (``mp3grid.mp3_confirm_z``).
+MP3_CONFIRM_Z = 10.0  # twice the highest genuine z (4.84) over the same sets, rounded up to 0.5
 
 
 @dataclass(frozen=True)

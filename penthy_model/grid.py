@@ -92,7 +92,11 @@ class GridFinding:
     codec: str  # "AAC", "Vorbis" or "MP3"
     z: float  # how far the coder's alignment stands above the others (see each test)
     windows: int  # windows judged
-    channel: str = "mid"  # the channel that shows it
+    channel: str = "mid"  # the channel that shows it, or "left, right, mid and side" together
+
+    @property
+    def where(self) -> str:
+        return f"{self.channel} channels" if " and " in self.channel else f"{self.channel} channel"
 
 
 @lru_cache(maxsize=4)

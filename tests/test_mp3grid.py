@@ -9,10 +9,10 @@ import soundfile as sf
 from helpers import mp3_twin, sparse_music, write_flac
 
 from penthy_model.audio import read_windows
-from penthy_model.constants import MP3_GRID_MIN_Z
+from penthy_model.constants import MP3_CONFIRM_Z, MP3_GRID_MIN_Z
 from penthy_model.mp3grid import (
     BANDS, GRANULE, NOISE_GAIN, alignment_counts, analysis_window, band_samples, find_mp3_grid,
-    granule_lines, mp3_grid_z)
+    granule_lines, mp3_confirm_z, mp3_grid_z, phase_band_samples, phase_counts)
 
 SR = 44100
 LAME_ALIGNMENT = 48  # where LAME's granules fall after a decoder that trims its delay
@@ -51,7 +51,12 @@ def files(tmp_path_factory):
     genuine = write_flac(d / "genuine.flac", sparse_music())
     mp3 = mp3_twin(genuine, d / "mp3.flac", kbps=192)
     x, _ = sf.read(str(mp3), dtype="float32")
-    return {"genuine": genuine, "mp3": mp3, "mp3_cut": write_flac(d / "mp3_cut.flac", x[100:])}
+    # an MP3 decode in the left channel beside a right one that never was one: the mix the
+    # scan reads hides its zeroed lines under the right channel's music
+    other = sparse_music(seed=8)[:, 1]
+    return {"genuine": genuine, "mp3": mp3, "mp3_cut": write_flac(d / "mp3_cut.flac", x[100:]),
+            "mp3_left": write_flac(d / "mp3_left.flac", np.stack([x[:, 0], other[:len(x)]], axis=1)),
+            "mp3_left_cut": write_flac(d / "mp3_left_cut.flac", np.stack([x[100:, 0], other[:len(x) - 100]], axis=1))}
 
 
 def _z(path):
@@ -59,10 +64,35 @@ def _z(path):
     return mp3_grid_z(w.samples, w.starts, w.sample_rate), w
 
 
+def test_band_samples_in_one_phase_are_those_of_every_sample():
+    x = np.random.default_rng(2).standard_normal(5000)
+    every = band_samples(x)  # column j: the output at sample 511 + j
+    for first in (511, 530, 1000):
+        np.testing.assert_allclose(phase_band_samples(x, first), every[:, first - 511::BANDS], rtol=1e-4, atol=1e-4)
+
+
 def test_genuine_music_shows_no_mp3_grid(files):
-    (z, _, windows), w = _z(files["genuine"])
+    (z, best, windows), w = _z(files["genuine"])
     assert windows >= 3 and z < 5.0
-    assert find_mp3_grid(w.samples, w.starts, w.sample_rate, MP3_GRID_MIN_Z) is None
+    confirmed, _, used = mp3_confirm_z(w.samples, w.starts, w.sample_rate, [best, LAME_ALIGNMENT])
+    assert used >= 3 and confirmed < 5.0
+    assert find_mp3_grid(w.samples, w.starts, w.sample_rate, MP3_GRID_MIN_Z, MP3_CONFIRM_Z) is None
+
+
+@pytest.mark.parametrize("name,alignment", [("mp3_left", LAME_ALIGNMENT),
+                                            ("mp3_left_cut", (LAME_ALIGNMENT - 100) % GRANULE)])
+def test_the_second_look_finds_a_grid_the_scan_misses(files, name, alignment):
+    """Only the left channel was an MP3: the scan's mix hides it, the four channels do not,
+    at 48 or wherever the scan's best alignment is."""
+    (z, best, _), w = _z(files[name])
+    assert z < MP3_GRID_MIN_Z
+    confirmed, at, used = mp3_confirm_z(w.samples, w.starts, w.sample_rate, [best, LAME_ALIGNMENT])
+    assert at == alignment and used >= 3 and confirmed >= MP3_CONFIRM_Z
+    # ...and it measures the candidate against its own phase only: one sample off, nothing
+    assert mp3_confirm_z(w.samples, w.starts, w.sample_rate, [alignment + 1])[0] < 5.0
+    found = find_mp3_grid(w.samples, w.starts, w.sample_rate, MP3_GRID_MIN_Z, MP3_CONFIRM_Z)
+    assert found is not None and found.codec == "MP3" and found.z == confirmed
+    assert find_mp3_grid(w.samples, w.starts, w.sample_rate, MP3_GRID_MIN_Z) is None  # the scan alone
 
 
 @pytest.mark.parametrize("name,alignment", [("mp3", LAME_ALIGNMENT), ("mp3_cut", (LAME_ALIGNMENT - 100) % GRANULE)])
@@ -79,3 +109,7 @@ def test_too_little_sound_is_not_judged():
     assert active.sum() == 0
     (z, _, windows) = mp3_grid_z(np.zeros((4, 20000, 2), np.float32), [0, 1, 2, 3], SR)
     assert np.isnan(z) and windows == 0
+    silent = np.zeros((4, 20000, 2))
+    assert np.isnan(mp3_confirm_z(silent, [0, 1, 2, 3], SR, [LAME_ALIGNMENT])[0])
+    active, _ = phase_counts(np.zeros((7000, 2)), 0, SR, LAME_ALIGNMENT)  # nothing after the scan's part
+    assert active.sum() == 0
