@@ -158,6 +158,15 @@ def _best_share(active: np.ndarray, small: np.ndarray, moves: bool) -> tuple[flo
     return s[best] / max(int(a[best]), 1), int(a[best])
 
 
+def chance_z(share: float, null: np.ndarray, n: float) -> float:
+    """How many standard deviations ``share`` (a share of near-zero coefficients among ``n``
+    active ones) stands above the same share at alignments no coder used (``null``): their
+    spread, floored by the binomial spread of a share of ``n``."""
+    mean = float(null.mean())
+    binom = np.sqrt(max(mean * (1 - mean), 1e-6) / n)
+    return float((share - mean) / max(float(null.std()), binom))
+
+
 def _codec_z(active: np.ndarray, small: np.ndarray, codecs: list[Codec]) -> dict[str, float]:
     """Per codec: how many standard deviations the share of near-zero coefficients at its
     alignments (rows after the baseline's) stands above the same measure at as many
@@ -172,9 +181,7 @@ def _codec_z(active: np.ndarray, small: np.ndarray, codecs: list[Codec]) -> dict
         if n < MIN_ACTIVE or min(m for _, m in null) < MIN_ACTIVE:
             out[c.name] = float("nan")
             continue
-        mean = float(null_share.mean())
-        binom = np.sqrt(max(mean * (1 - mean), 1e-6) / n)
-        out[c.name] = (share - mean) / max(float(null_share.std()), binom)
+        out[c.name] = chance_z(share, null_share, n)
     return out
 
 

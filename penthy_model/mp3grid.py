@@ -32,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .grid import GRID_WINDOWS, LOW_HZ, LSB, MIN_ACTIVE, GridFinding, near_zero_counts
+from .grid import GRID_WINDOWS, LOW_HZ, LSB, MIN_ACTIVE, GridFinding, chance_z, near_zero_counts
 
 GRANULE = 576  # input samples per granule: 32 bands x 18 lines
 BANDS, LINES = 32, 18
@@ -102,6 +102,8 @@ def _line_transforms() -> np.ndarray:
 
 FILTERS = _filters()
 LINE_TRANSFORMS = _line_transforms()
+# (512, 32): a frame of 512 samples ending at t, times this, is the bands' output at t
+TAPS_BY_BAND = np.ascontiguousarray(FILTERS[:, ::-1].T)
 _CI = np.array(ALIAS_CI)
 _CS = (1 / np.sqrt(1 + _CI ** 2)).astype(np.float32)
 _CA = (_CI / np.sqrt(1 + _CI ** 2)).astype(np.float32)
@@ -110,12 +112,6 @@ _CA = (_CI / np.sqrt(1 + _CI ** 2)).astype(np.float32)
 @lru_cache(maxsize=4)
 def _filter_spectra(nfft: int) -> np.ndarray:
     return np.fft.rfft(FILTERS, nfft, axis=-1)
-
-
-@lru_cache(maxsize=1)
-def _taps_by_band() -> np.ndarray:
-    """(512, 32): a frame of 512 samples ending at t times this is the bands' output at t."""
-    return np.ascontiguousarray(FILTERS[:, ::-1].T)
 
 
 def band_samples(x: np.ndarray) -> np.ndarray:
@@ -160,7 +156,7 @@ def phase_band_samples(x: np.ndarray, first: int) -> np.ndarray:
     """(32, n) outputs of the analysis bands at samples ``first``, ``first + 32``, ... of
     ``x`` (``first`` >= 511: each needs its 511 samples of history)."""
     frames = sliding_window_view(x, TAPS)[first - (TAPS - 1)::BANDS]
-    return (frames @ _taps_by_band()).T.astype(np.float32)
+    return (frames @ TAPS_BY_BAND).T.astype(np.float32)
 
 
 def phase_counts(x: np.ndarray, start: int, sample_rate: int, alignment: int) -> tuple[np.ndarray, np.ndarray]:
@@ -191,26 +187,28 @@ def confirm_z(active: np.ndarray, small: np.ndarray, alignment: int) -> float:
     if active[k] < MIN_ACTIVE:
         return float("nan")
     share = small / np.maximum(active, 1)
-    others = np.delete(share, k)
-    mean = float(others.mean())
-    binom = np.sqrt(max(mean * (1 - mean), 1e-6) / active[k])
-    return float((share[k] - mean) / max(float(others.std()), binom))
+    return chance_z(share[k], np.delete(share, k), active[k])
 
 
-def mp3_confirm_z(samples: np.ndarray, starts: list[int], sample_rate: int, alignments: list[int]) -> tuple[float, int, int]:
+def mp3_confirm_z(samples: np.ndarray, starts: list[int], sample_rate: int,
+                  alignments: list[int]) -> tuple[float, int, int]:
     """The largest ``confirm_z`` over the candidate ``alignments``, pooled over the windows
     (see ``phase_counts``), with that alignment and how many windows had sound there."""
+    candidates = list(dict.fromkeys(a % GRANULE for a in alignments))
+    active, small = np.zeros((len(candidates), GRANULE // BANDS)), np.zeros((len(candidates), GRANULE // BANDS))
+    used = np.zeros(len(candidates), int)
+    for block, start in zip(samples, starts):
+        x = block.astype(np.float64) / LSB
+        for i, alignment in enumerate(candidates):
+            a, s = phase_counts(x, int(start), sample_rate, alignment)
+            active[i] += a
+            small[i] += s
+            used[i] += bool(a.any())
     best = (float("nan"), -1, 0)
-    for alignment in dict.fromkeys(a % GRANULE for a in alignments):
-        active, small, used = np.zeros(GRANULE // BANDS), np.zeros(GRANULE // BANDS), 0
-        for block, start in zip(samples, starts):
-            a, s = phase_counts(block.astype(np.float64) / LSB, int(start), sample_rate, alignment)
-            active += a
-            small += s
-            used += bool(a.any())
-        z = confirm_z(active, small, alignment)
+    for i, alignment in enumerate(candidates):
+        z = confirm_z(active[i], small[i], alignment)
         if np.isfinite(z) and not best[0] >= z:
-            best = (z, alignment, used)
+            best = (z, alignment, int(used[i]))
     return best
 
 
@@ -223,10 +221,7 @@ def best_alignment(active: np.ndarray, small: np.ndarray) -> tuple[float, int]:
     if active[best] < MIN_ACTIVE:
         return float("nan"), best
     distance = np.abs((np.arange(GRANULE) - best + GRANULE // 2) % GRANULE - GRANULE // 2)
-    others = share[distance >= EXCLUDE]
-    mean = float(others.mean())
-    binom = np.sqrt(max(mean * (1 - mean), 1e-6) / active[best])
-    return float((share[best] - mean) / max(float(others.std()), binom)), best
+    return chance_z(share[best], share[distance >= EXCLUDE], active[best]), best
 
 
 def mp3_grid_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[float, int, int]:
