@@ -11,7 +11,7 @@ import soundfile as sf
 
 from .audio import read_windows
 from .bitdepth import effective_bits
-from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE, MP3_CONFIRM_Z, MP3_GRID_MIN_Z
+from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE, MP3_CONFIRM_Z, MP3_EQUAL_Z, MP3_GRID_MIN_Z
 from .cutoff import estimate_cutoff
 from .features import window_features, window_length
 from .grid import find_grid
@@ -74,7 +74,8 @@ class Analyzer:
     def _look_for_grid(result: Result, windows) -> None:
         """Settle an inconclusive file when its samples show an AAC, Vorbis or MP3 frame grid."""
         grid = (find_grid(windows.samples, windows.starts, windows.sample_rate, GRID_MIN_Z)
-                or find_mp3_grid(windows.samples, windows.starts, windows.sample_rate, MP3_GRID_MIN_Z, MP3_CONFIRM_Z))
+                or find_mp3_grid(windows.samples, windows.starts, windows.sample_rate, MP3_GRID_MIN_Z, MP3_CONFIRM_Z,
+                                 MP3_EQUAL_Z))
         if grid is None:
             return
         result.codec_grid, result.grid_z = grid.codec, round(grid.z, 1)

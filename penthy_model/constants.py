@@ -77,6 +77,10 @@ MP3_GRID_MIN_Z = 10.0  # twice the highest genuine z (4.97) over the validation 
 # alignment or at 48 (where LAME and shine decodes land), in left, right, mid and side
 # together, against the other alignments of the same phase (``mp3grid.mp3_confirm_z``).
 MP3_CONFIRM_Z = 10.0  # twice the highest genuine z (4.84) over the same sets, rounded up to 0.5
+# ...or, in the same lines, pairs of nearby big lines of exactly equal size (a decoder
+# rebuilds each line as a whole power of its quantised value times its band's step) stand
+# out at one of those alignments (``mp3grid.equal_pairs``).
+MP3_EQUAL_Z = 9.5  # twice the highest genuine z (4.69) over the same sets, rounded up to 0.5
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,17 @@ read) is analysed at the 18 alignments that share the candidate's phase, in left
 mid and side together, since a stereo encoder codes some granules as left/right and others
 as mid/side, and the zeros are exact only in the channels it coded. A candidate chosen
 before these samples are read is measured against its 17 neighbours, with no search to
-inflate it, so much weaker grids stand out.
+inflate it, so much weaker grids stand out. The same lines are also counted for a second
+sign of the coder: a decoder rebuilds every line of a scalefactor band as a whole power
+(4/3) of its quantised value times one step, so at the coder's alignment nearby lines of the
+same value have exactly equal sizes, far more often than chance makes them. That sign
+remains where the encoder had bits to spare and zeroed few lines (320 kbit/s, sparse music).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -41,6 +46,12 @@ SEGMENT = 6000  # samples of each engine window examined (the first ones)
 SMALL_LSB = 0.5  # a line under this many 16-bit steps (noise-normalised) is "nothing there"
 EXCLUDE = 24  # alignments this close to the best are not part of its baseline
 CONFIRM_AT = 48  # where LAME and shine decodes land (through ffmpeg, libsndfile, LAME's decoder)
+# Equal neighbours: two lines of a granule at most EQUAL_SPAN apart (mostly inside one
+# scalefactor band), both at least EQUAL_MIN_LSB, whose sizes differ by under EQUAL_LSB
+# (16-bit steps, noise-normalised as SMALL_LSB).
+EQUAL_SPAN = 6
+EQUAL_MIN_LSB = 6.0
+EQUAL_LSB = 0.25
 # LOW_HZ, MIN_ACTIVE (here: at the best alignment, pooled over the file) and GRID_WINDOWS
 # are the AAC/Vorbis grid's.
 # RMS of a line for white noise of unit RMS: the transform's gain, so that thresholds are in
@@ -159,30 +170,67 @@ def phase_band_samples(x: np.ndarray, first: int) -> np.ndarray:
     return (frames @ TAPS_BY_BAND).T.astype(np.float32)
 
 
-def phase_counts(x: np.ndarray, start: int, sample_rate: int, alignment: int) -> tuple[np.ndarray, np.ndarray]:
+def equal_pairs(lines: np.ndarray, lo: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per granule (last axis: its lines in 16-bit steps): how many pairs of lines from
+    ``lo`` up, at most EQUAL_SPAN apart, are both at least EQUAL_MIN_LSB, and how many of
+    those have sizes within EQUAL_LSB of each other."""
+    mag = np.abs(lines[..., lo:])
+    big = mag >= EQUAL_MIN_LSB
+    last = np.flatnonzero(big.reshape(-1, big.shape[-1]).any(axis=0))
+    width = last[-1] + 1 if len(last) else 0  # lines above the last big one pair with nothing
+    mag, big = mag[..., :width], big[..., :width]
+    both, same, gap = np.empty(mag.shape, bool), np.empty(mag.shape, bool), np.empty(mag.shape, mag.dtype)
+    pairs, equal = np.zeros(mag.shape, np.uint8), np.zeros(mag.shape, np.uint8)  # per line: its pairs to the right
+    for d in range(1, EQUAL_SPAN + 1):
+        n = width - d
+        if n <= 0:
+            break
+        b = np.logical_and(big[..., :-d], big[..., d:], out=both[..., :n])
+        g = np.abs(np.subtract(mag[..., :-d], mag[..., d:], out=gap[..., :n]), out=gap[..., :n])
+        e = np.logical_and(np.less(g, EQUAL_LSB, out=same[..., :n]), b, out=same[..., :n])
+        np.add(pairs[..., :n], b, out=pairs[..., :n], casting="unsafe")
+        np.add(equal[..., :n], e, out=equal[..., :n], casting="unsafe")
+    return pairs.sum(axis=-1, dtype=int), equal.sum(axis=-1, dtype=int)
+
+
+class Confirmation(NamedTuple):
+    z: float  # how far the alignment stands above the 17 others of its phase (NaN: too little to count)
+    alignment: int  # the candidate that stood highest (-1: none could be counted)
+    windows: int  # windows with sound at that alignment
+
+
+def phase_counts(x: np.ndarray, start: int, sample_rate: int, alignment: int) -> np.ndarray:
     """For a window (length, channels) in 16-bit steps that starts at sample ``start`` of the
-    file: at the 18 granule alignments with the phase of ``alignment`` (index k is alignment
-    ``alignment % 32 + 32 k``), active and near-zero lines of the granules that read no
-    sample before SEGMENT, pooled over left, right, mid and side (a stereo window; mid and
-    side from the left and right lines) or over the mix (any other layout)."""
-    active, small = np.zeros(GRANULE // BANDS), np.zeros(GRANULE // BANDS)
+    file: at the 18 granule alignments with the phase of ``alignment`` (column k is alignment
+    ``alignment % 32 + 32 k``), the granules that read no sample before SEGMENT, counted over
+    left, right, mid and side (a stereo window; mid and side from the left and right lines)
+    or over the mix (any other layout). Rows: active lines, near-zero ones among them (see
+    ``near_zero_counts``), pairs of big lines and equal pairs among them (``equal_pairs``)."""
+    counts = np.zeros((4, GRANULE // BANDS))
     first = SEGMENT + TAPS - 1
     first += (alignment - start - first + TAPS - 1) % BANDS  # the first output in that phase
     if len(x) < first + GRANULE * 2:
-        return active, small
+        return counts
     mixes = [x[:, 0], x[:, 1]] if x.shape[1] == 2 else [x.mean(axis=1)]
-    lines = [granule_lines(phase_band_samples(np.asarray(c, dtype=np.float64), first) / np.float32(NOISE_GAIN))
-             for c in mixes]
-    if len(lines) == 2:
-        lines += [(lines[0] + lines[1]) * 0.5, (lines[0] - lines[1]) * 0.5]
-    a, s = near_zero_counts(np.stack(lines), int(LOW_HZ / (sample_rate / 2) * GRANULE), SMALL_LSB)
-    at = ((start + first - (TAPS - 1) + BANDS * np.arange(a.shape[1])) % GRANULE) // BANDS
-    return np.bincount(at, a.sum(axis=0), len(active)), np.bincount(at, s.sum(axis=0), len(small))
+    for i, c in enumerate(mixes):
+        one = granule_lines(phase_band_samples(np.asarray(c, dtype=np.float64), first) / np.float32(NOISE_GAIN))
+        if i == 0:
+            lines = np.empty((2 * len(mixes) if len(mixes) == 2 else 1, *one.shape), one.dtype)
+        lines[i] = one
+    if len(mixes) == 2:
+        np.multiply(np.add(lines[0], lines[1], out=lines[2]), 0.5, out=lines[2])
+        np.multiply(np.subtract(lines[0], lines[1], out=lines[3]), 0.5, out=lines[3])
+    lo = int(LOW_HZ / (sample_rate / 2) * GRANULE)
+    at = ((start + first - (TAPS - 1) + BANDS * np.arange(lines.shape[1])) % GRANULE) // BANDS
+    for row, per_granule in enumerate((*near_zero_counts(lines, lo, SMALL_LSB), *equal_pairs(lines, lo))):
+        counts[row] = np.bincount(at, per_granule.sum(axis=0), counts.shape[1])
+    return counts
 
 
 def confirm_z(active: np.ndarray, small: np.ndarray, alignment: int) -> float:
-    """How many standard deviations the share of near-zero lines at ``alignment`` stands
-    above the 17 other alignments of its phase (NaN under MIN_ACTIVE active lines)."""
+    """How many standard deviations the share of near-zero lines (or of equal pairs) at
+    ``alignment`` stands above the 17 other alignments of its phase (NaN under MIN_ACTIVE
+    active lines or pairs)."""
     k = (alignment % GRANULE) // BANDS
     if active[k] < MIN_ACTIVE:
         return float("nan")
@@ -191,25 +239,27 @@ def confirm_z(active: np.ndarray, small: np.ndarray, alignment: int) -> float:
 
 
 def mp3_confirm_z(samples: np.ndarray, starts: list[int], sample_rate: int,
-                  alignments: list[int]) -> tuple[float, int, int]:
-    """The largest ``confirm_z`` over the candidate ``alignments``, pooled over the windows
-    (see ``phase_counts``), with that alignment and how many windows had sound there."""
+                  alignments: list[int]) -> tuple[Confirmation, Confirmation]:
+    """Near-zero lines, then equal pairs: for each, the largest ``confirm_z`` over the
+    candidate ``alignments``, pooled over the windows (see ``phase_counts``)."""
     candidates = list(dict.fromkeys(a % GRANULE for a in alignments))
-    active, small = np.zeros((len(candidates), GRANULE // BANDS)), np.zeros((len(candidates), GRANULE // BANDS))
+    counts = np.zeros((len(candidates), 4, GRANULE // BANDS))
     used = np.zeros(len(candidates), int)
     for block, start in zip(samples, starts):
         x = block.astype(np.float64) / LSB
         for i, alignment in enumerate(candidates):
-            a, s = phase_counts(x, int(start), sample_rate, alignment)
-            active[i] += a
-            small[i] += s
-            used[i] += bool(a.any())
-    best = (float("nan"), -1, 0)
-    for i, alignment in enumerate(candidates):
-        z = confirm_z(active[i], small[i], alignment)
-        if np.isfinite(z) and not best[0] >= z:
-            best = (z, alignment, int(used[i]))
-    return best
+            c = phase_counts(x, int(start), sample_rate, alignment)
+            counts[i] += c
+            used[i] += bool(c[0].any())
+    found = []
+    for rows in ((0, 1), (2, 3)):
+        best = Confirmation(float("nan"), -1, 0)
+        for i, alignment in enumerate(candidates):
+            z = confirm_z(counts[i, rows[0]], counts[i, rows[1]], alignment)
+            if np.isfinite(z) and not best.z >= z:
+                best = Confirmation(z, alignment, int(used[i]))
+        found.append(best)
+    return found[0], found[1]
 
 
 def best_alignment(active: np.ndarray, small: np.ndarray) -> tuple[float, int]:
@@ -239,16 +289,19 @@ def mp3_grid_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> tupl
 
 
 def find_mp3_grid(samples: np.ndarray, starts: list[int], sample_rate: int, min_z: float,
-                  confirm_min_z: float = float("inf")) -> GridFinding | None:
+                  confirm_min_z: float = float("inf"), equal_min_z: float = float("inf")) -> GridFinding | None:
     """An MP3 finding when at least GRID_WINDOWS windows had sound and the scan's z reaches
     ``min_z``, or, failing that, the second look (``mp3_confirm_z`` at the scan's best
-    alignment and at CONFIRM_AT) reaches ``confirm_min_z``."""
+    alignment and at CONFIRM_AT) reaches ``confirm_min_z`` in near-zero lines or
+    ``equal_min_z`` in equal pairs."""
     z, best, used = mp3_grid_z(samples, starts, sample_rate)
     if used >= GRID_WINDOWS and np.isfinite(z) and z >= min_z:
         return GridFinding("MP3", z, used, "mid" if samples.shape[2] == 2 else "mix")
-    if not np.isfinite(confirm_min_z):
+    if not (np.isfinite(confirm_min_z) or np.isfinite(equal_min_z)):
         return None
-    z, _, used = mp3_confirm_z(samples, starts, sample_rate, [best, CONFIRM_AT])
-    if used >= GRID_WINDOWS and z >= confirm_min_z:
-        return GridFinding("MP3", z, used, "left, right, mid and side" if samples.shape[2] == 2 else "mix")
+    where = "left, right, mid and side" if samples.shape[2] == 2 else "mix"
+    for found, threshold in zip(mp3_confirm_z(samples, starts, sample_rate, [best, CONFIRM_AT]),
+                                (confirm_min_z, equal_min_z)):
+        if found.windows >= GRID_WINDOWS and found.z >= threshold:
+            return GridFinding("MP3", found.z, found.windows, where)
     return None
