@@ -231,7 +231,7 @@ def grid_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> dict[str
 
 def find_grid(samples: np.ndarray, starts: list[int], sample_rate: int, min_z: float) -> GridFinding | None:
     """The codec whose frame grid at least GRID_WINDOWS windows of one channel show with a
-    median z of at least ``min_z``, or None."""
+    median z of at least ``min_z`` (``grid_z`` counts only such channels), or None."""
     found = [GridFinding(name, z, n, channel) for name, (z, n, channel) in grid_z(samples, starts, sample_rate).items()
-             if n >= GRID_WINDOWS and z >= min_z]
+             if z >= min_z]
     return max(found, key=lambda f: f.z) if found else None

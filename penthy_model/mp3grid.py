@@ -212,13 +212,11 @@ def phase_counts(x: np.ndarray, start: int, sample_rate: int, alignment: int) ->
     if len(x) < first + GRANULE * 2:
         return counts
     mixes = [x[:, 0], x[:, 1]] if x.shape[1] == 2 else [x.mean(axis=1)]
-    lines = None  # (channels, granules, 576), filled in place: left, right, then mid and side
-    for i, c in enumerate(mixes):
-        one = granule_lines(phase_band_samples(np.asarray(c, dtype=np.float64), first) / np.float32(NOISE_GAIN))
-        if lines is None:
-            lines = np.empty((4 if len(mixes) == 2 else 1, *one.shape), one.dtype)
-        lines[i] = one
-    if len(mixes) == 2:
+    coded = [granule_lines(phase_band_samples(np.asarray(c, dtype=np.float64), first) / np.float32(NOISE_GAIN))
+             for c in mixes]
+    lines = np.empty((4 if len(coded) == 2 else 1, *coded[0].shape), coded[0].dtype)  # (channels, granules, 576)
+    lines[:len(coded)] = coded
+    if len(coded) == 2:  # mid and side, from the left and right lines, in place
         np.multiply(np.add(lines[0], lines[1], out=lines[2]), 0.5, out=lines[2])
         np.multiply(np.subtract(lines[0], lines[1], out=lines[3]), 0.5, out=lines[3])
     lo = int(LOW_HZ / (sample_rate / 2) * GRANULE)
