@@ -9,6 +9,7 @@ from typing import Iterable, Iterator
 
 import soundfile as sf
 
+from . import __version__ as ENGINE
 from .audio import read_windows
 from .bitdepth import effective_bits
 from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE, MP3_CONFIRM_Z, MP3_EQUAL_Z, MP3_GRID_MIN_Z
@@ -41,9 +42,10 @@ class Analyzer:
         try:
             windows = read_windows(os.fsencode(path))
         except (sf.LibsndfileError, RuntimeError, OSError, ValueError, TypeError) as exc:
-            return Result(name, ERROR, reason=_describe(exc))
+            return Result(name, ERROR, reason=_describe(exc), engine=ENGINE)
         result = Result(name, INCONCLUSIVE, sample_rate=windows.sample_rate, channels=windows.channels,
-                        duration=round(windows.duration, 3), bits=windows.bits, model=self.model.version)
+                        duration=round(windows.duration, 3), bits=windows.bits, model=self.model.version,
+                        engine=ENGINE)
         sr = windows.sample_rate
         if windows.ints:
             result.bits_effective = effective_bits(windows.ints, windows.bits)
@@ -65,7 +67,7 @@ class Analyzer:
         has_content = content_flags(features, reference_dbfs, sr)
         result.content_share = round(float(has_content.mean()), 3)
         score, result.verdict, result.reason = decide(scores, has_content, self.thresholds, self.model.pooling)
-        result.score = round(score, 4)
+        result.score = result.model_score = round(score, 4)
         if result.verdict == INCONCLUSIVE:
             self._look_for_grid(result, windows)
         return result
@@ -78,7 +80,7 @@ class Analyzer:
                                  MP3_EQUAL_Z))
         if grid is None:
             return
-        result.codec_grid, result.grid_z = grid.codec, round(grid.z, 1)
+        result.codec, result.grid_z = grid.codec.lower(), round(grid.z, 1)
         result.reason = (f"decoded from {grid.codec}: its frame grid shows in {grid.windows} windows of the "
                          f"{grid.where} (z {grid.z:.1f}); the spectrogram model alone scored {result.score:.4f}")
         result.verdict, result.score = TRANSCODED, 0.0

@@ -11,10 +11,11 @@ LOSSLESS, TRANSCODED, INCONCLUSIVE, ERROR = "lossless", "transcoded", "inconclus
 class Result:
     """What penthy found in one file.
 
-    ``score`` is the model's belief that the file is genuine lossless (1) rather than a
-    lossy transcode (0); ``verdict`` is what the thresholds make of it, and ``reason``
-    says why when the verdict is ``inconclusive`` or ``error``, or when a codec's frame
-    grid, not the score, made it ``transcoded`` (``codec_grid``; the score is then 0).
+    ``model_score`` is the CNN's own pooled belief that the file is genuine lossless (1)
+    rather than a lossy transcode (0), never changed by later stages; ``score`` is the final
+    one, after the codec evidence (0 when a codec's frame grid was found). ``verdict`` is what
+    the policy makes of them, and ``reason`` says why. ``engine`` is the detector's code
+    version and ``model`` the network's: a stored verdict is stale when either changed.
     """
 
     path: str
@@ -31,9 +32,12 @@ class Result:
     bits: int | None = None  # as stored in the container
     bits_effective: int | None = None
     upsampled_from: int | None = None
-    model: str | None = None
-    codec_grid: str | None = None  # "AAC", "Vorbis" or "MP3" when the samples show that codec's frame grid
-    grid_z: float | None = None  # how clearly (see ``grid`` and ``mp3grid``)
+    model: str | None = None  # the network's version (from its sidecar)
+    engine: str | None = None  # the detector's code version (the package version)
+    model_score: float | None = None  # the CNN's pooled score, before any codec evidence
+    codec: str | None = None  # "mp3", "aac", "vorbis", ... when the samples show that codec's frame grid
+    grid_z: float | None = None  # the strongest codec-grid z found (every analysed file)
+    grid_alignment: int | None = None  # the sample offset of that grid
 
     @property
     def ok(self) -> bool:

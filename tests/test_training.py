@@ -82,7 +82,7 @@ def test_evaluation_report_compares_against_both_baselines(tiny_run, tmp_path):
     assert len(per_file) == cnn["files"]
     fakes = [f for f in per_file if f["label"] == "0"]
     assert sum(f["verdict"] == "transcoded" for f in fakes) / len(fakes) == pytest.approx(cnn["recall"])
-    assert sum(bool(f["codec_grid"]) for f in per_file) == sum(report["grid_verdicts"].values())
+    assert sum(bool(f["codec"]) for f in per_file) == sum(report["grid_verdicts"].values())
 
 
 def test_split_keeps_every_fake_with_its_clip(tiny_run):

@@ -150,16 +150,16 @@ FILE_COLUMNS = ("path", "clip_id", "family", "kind", "group", "condition", "labe
 
 def grid_verdicts(rows: list[dict], results: list) -> dict:
     """Per group, how many files the codec-grid test (not the score) called transcoded."""
-    return dict(sorted(Counter(r["group"] for r, res in zip(rows, results) if res.codec_grid).items()))
+    return dict(sorted(Counter(r["group"] for r, res in zip(rows, results) if res.codec).items()))
 
 
 def write_files_csv(path: Path, rows: list[dict], results: list) -> None:
     """One line per test file: what it is, and what the CNN said about it."""
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(FILE_COLUMNS + ("score", "verdict", "content_share", "codec_grid"))
+        w.writerow(FILE_COLUMNS + ("score", "verdict", "content_share", "codec"))
         for r, res in zip(rows, results):
-            w.writerow([r[c] for c in FILE_COLUMNS] + [res.score, res.verdict, res.content_share, res.codec_grid or ""])
+            w.writerow([r[c] for c in FILE_COLUMNS] + [res.score, res.verdict, res.content_share, res.codec or ""])
 
 
 def plot_roc(report: dict, curves: dict, out: Path) -> None:
