@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from beets import importer, ui, util
 from beets.dbcore import types
+from beets.dbcore.query import NumericQuery
 from beets.plugins import BeetsPlugin
 
 # Item fields and the Result attribute each one mirrors.
@@ -29,6 +30,7 @@ RESULT_FIELDS = (
     ("penthy_bits", "bits_effective"),
     ("penthy_upsampled_from", "upsampled_from"),
     ("penthy_model", "model"),
+    ("penthy_engine", "engine"),
 )
 LOSSLESS, TRANSCODED, INCONCLUSIVE, ERROR = "lossless", "transcoded", "inconclusive", "error"
 ON_TRANSCODED = ("warn", "ask", "skip")
@@ -142,6 +144,26 @@ def media_field():
     )
 
 
+class NumberQuery(NumericQuery):
+    """beets' numeric query, for a field that may hold NULL: a NULL matches no range
+    (beets' own compares it with the bound, a TypeError)."""
+
+    def match(self, obj) -> bool:
+        try:
+            value = obj[self.field_name]
+        except KeyError:
+            return False
+        return value is not None and super().match(obj)
+
+
+class Score(types.NullFloat):
+    query = NumberQuery
+
+
+class Count(types.NullInteger):
+    query = NumberQuery
+
+
 def analyse_items(analyzer, items, jobs: int):
     """Yield (item, Result) in the order of ``items``, ``jobs`` files at a time.
 
@@ -156,10 +178,14 @@ def analyse_items(analyzer, items, jobs: int):
         results.close()
 
 
-def apply_result(item, result) -> None:
-    """Copy a result into the item's fields (an error result changes nothing)."""
+def apply_result(item, result, identity: str | None = None) -> None:
+    """Copy a result into the item's fields (an error result changes nothing).
+
+    ``identity`` says which audio was scored (:func:`penthy_model.scan.audio_identity`).
+    """
     if result.verdict == ERROR:
         return
+    item["penthy_audio"] = identity
     for field, attr in RESULT_FIELDS:
         value = getattr(result, attr)
         if value is None:
@@ -169,8 +195,26 @@ def apply_result(item, result) -> None:
             item[field] = value
 
 
-def scored_by(item, version: str) -> bool:
-    return item.get("penthy_verdict") is not None and item.get("penthy_model") == version
+def current_engine() -> str:
+    import penthy_model
+
+    return penthy_model.__version__
+
+
+def stale_reason(item, model: str, engine: str, identity: str | None) -> str | None:
+    """Why the item's stored verdict needs redoing, or None when it is current."""
+    verdict = item.get("penthy_verdict")
+    if verdict is None:
+        return "not scored"
+    if verdict in (LOSSLESS, TRANSCODED) and item.get("penthy") is None:
+        return "score missing"
+    if item.get("penthy_model") != model:
+        return "older model"
+    if item.get("penthy_engine") != engine:
+        return "older engine"
+    if identity is None or item.get("penthy_audio") != identity:
+        return "file changed"
+    return None
 
 
 def album_summary(album) -> dict:
@@ -223,16 +267,18 @@ def format_line(item, result) -> str:
 
 class PenthyPlugin(BeetsPlugin):
     item_types = {
-        "penthy": types.NullFloat(4),
+        "penthy": Score(4),
         "penthy_verdict": types.STRING,
-        "penthy_cutoff": types.NullInteger(),
-        "penthy_bits": types.NullInteger(),
-        "penthy_upsampled_from": types.NullInteger(),
+        "penthy_cutoff": Count(),
+        "penthy_bits": Count(),
+        "penthy_upsampled_from": Count(),
         "penthy_model": types.STRING,
+        "penthy_engine": types.STRING,
+        "penthy_audio": types.STRING,
     }
     album_types = {
-        "penthy_min": types.NullFloat(4),
-        "penthy_transcoded": types.NullFloat(2),
+        "penthy_min": Score(4),
+        "penthy_transcoded": Score(2),
     }
 
     def __init__(self):
@@ -262,24 +308,22 @@ class PenthyPlugin(BeetsPlugin):
         except Exception:  # noqa: BLE001
             write_tag = False
         if write_tag:
-            try:
-                self.add_media_field("penthy", media_field())
-            except ValueError:
-                pass  # already registered (the plugin was loaded twice in one process)
-            # `beet write` only writes files whose tags in this (static) set differ from the
-            # database; add_media_field does not add to it, so a new score alone would not be
-            # written without `-f`.
-            from beets.library import Item
+            # The tag is known to mediafile, but not an item media field (add_media_field):
+            # `beet update` would then copy a missing tag into the database as NULL. beets'
+            # writes get the score from the `write` event instead, and nothing reads it back.
+            from mediafile import MediaFile
 
-            tag_fields = getattr(Item, "_media_tag_fields", None)
-            if isinstance(tag_fields, set):
-                tag_fields.add("penthy")
+            if "penthy" not in MediaFile.__dict__:  # else loaded twice in one process
+                MediaFile.add_field("penthy", media_field())
+        self._unchanged_before_write = {}
 
         self.import_stages = [self.import_stage]
         self.register_listener("import_begin", self.import_begin)
         self.register_listener("import_task_created", self.import_task_created)
         self.register_listener("import_task_before_choice", self.before_choice)
         self.register_listener("import_task_files", self.import_task_files)
+        self.register_listener("write", self.on_write)
+        self.register_listener("after_write", self.after_write)
 
     # -- shared ---------------------------------------------------------------------------
 
@@ -324,6 +368,29 @@ class PenthyPlugin(BeetsPlugin):
             raise _error(str(exc)) from None
         return analyzer
 
+    def on_write(self, item, path, tags):
+        """beets writes an item's tags: add the stored score (a NULL one removes the tag).
+
+        An item never scored leaves the file's tag as it is.
+        """
+        from mediafile import MediaFile
+
+        if "penthy" not in MediaFile.__dict__ or item.get("penthy_verdict") is None:
+            return
+        tags["penthy"] = item.get("penthy")
+        if path == item.path and (item.get("penthy_audio") or "").startswith("stat:"):
+            from penthy_model.scan import audio_identity
+
+            self._unchanged_before_write[path] = audio_identity(util.syspath(path)) == item["penthy_audio"]
+
+    def after_write(self, item, path):
+        """Rewriting the tags of a WAV or AIFF changes its size and time, not its audio:
+        keep its stored identity current (when it was current before the write)."""
+        if self._unchanged_before_write.pop(path, False):
+            from penthy_model.scan import audio_identity
+
+            item["penthy_audio"] = audio_identity(util.syspath(path))
+
     def write_score(self, item) -> bool:
         """Put the item's score in its file's tag, and change nothing else in the file.
 
@@ -345,6 +412,10 @@ class PenthyPlugin(BeetsPlugin):
             self._log.error("cannot write the tag of {}: {}", util.displayable_path(item.path), exc)
             return False
         item.mtime = item.current_mtime()  # beets' own writes do this, so `beet update` skips it
+        if (item.get("penthy_audio") or "").startswith("stat:"):
+            from penthy_model.scan import audio_identity
+
+            item["penthy_audio"] = audio_identity(path)
         return True
 
     @staticmethod
@@ -441,8 +512,12 @@ class PenthyPlugin(BeetsPlugin):
             if not items:
                 return
             analyzer = self.analyzer(settings)
+            from penthy_model.scan import audio_identity
+
+            identities = {i.path: audio_identity(util.syspath(i.path)) for i in items}
             if not settings.force:
-                items = [i for i in items if not scored_by(i, analyzer.model.version)]
+                version, engine = analyzer.model.version, current_engine()
+                items = [i for i in items if stale_reason(i, version, engine, identities[i.path])]
             fresh = [i for i in items if i.path not in early]
             by_path = dict(early)
             for item, result in analyse_items(analyzer, fresh, settings.threads):
@@ -454,7 +529,7 @@ class PenthyPlugin(BeetsPlugin):
                     self._log.error("cannot analyse {}: {}", util.displayable_path(item.path), result.reason)
                     continue
                 try:
-                    apply_result(item, result)
+                    apply_result(item, result, identities[item.path])
                     item.store()
                 except Exception as exc:  # noqa: BLE001
                     self._log.error("cannot store the result for {}: {}", util.displayable_path(item.path), exc)
@@ -540,11 +615,24 @@ class PenthyPlugin(BeetsPlugin):
         else:
             items = list(lib.items(args))
         lossless = [i for i in items if self.wanted(i, settings)]
-        todo = lossless if force else [i for i in lossless if not scored_by(i, version)]
+        from penthy_model.scan import audio_identity
+
+        identities = {i.path: audio_identity(util.syspath(i.path)) for i in lossless}
+        engine = current_engine()
+        todo = lossless if force else [i for i in lossless if stale_reason(i, version, engine, identities[i.path])]
         skipped = len(lossless) - len(todo)
+        tags_written = 0
+        if write and opts.write:
+            # Items not analysed again get their stored score written where the tag differs.
+            todo_ids = {id(i) for i in todo}
+            for item in lossless:
+                if id(item) not in todo_ids and item.get("penthy") is not None and self.write_score(item):
+                    item.store()
+                    tags_written += 1
+        written = f"; {tags_written} tag{'' if tags_written == 1 else 's'} written" if tags_written else ""
         if not todo:
             ui.print_(f"penthy: nothing to analyse ({len(items)} items matched, {len(lossless)} lossless, "
-                      f"{skipped} already scored by model {version}; -f re-analyses them)")
+                      f"{skipped} already scored by model {version}; -f re-analyses them){written}")
             return
 
         from penthy_model.cli import Evidence, Progress
@@ -567,7 +655,7 @@ class PenthyPlugin(BeetsPlugin):
                 counts[result.verdict] = counts.get(result.verdict, 0) + 1
                 results.append(result)
                 if not pretend and result.verdict != ERROR:
-                    apply_result(item, result)
+                    apply_result(item, result, identities[item.path])
                     if write:
                         self.write_score(item)
                     item.store()

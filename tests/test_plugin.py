@@ -455,10 +455,11 @@ class TestFileTag(PenthyHelper):
         assert after == before  # same MD5 in STREAMINFO, same samples, same other tags
         _flac_test(path)
 
-        # beet write puts the database value in the file, beet update reads it back.
+        # beet write puts the database value in the file; the database is the record:
+        # beet update does not read the tag back.
         item.penthy = 0.1234
         item.store()
-        self.run_command("write")
+        self.run_command("write", "-f")
         assert _flac_state(path)["tags"]["penthy"] == ["0.1234"]
         from mutagen.flac import FLAC
 
@@ -467,7 +468,7 @@ class TestFileTag(PenthyHelper):
         flac.save()
         os.utime(path, (os.path.getatime(path), os.path.getmtime(path) + 10))
         self.run_command("update")
-        assert self.item("genuine1").penthy == 0.4321
+        assert self.item("genuine1").penthy == 0.1234
         _flac_test(path)
 
     def test_nowrite(self):
@@ -522,3 +523,120 @@ def test_plugin_loads_without_heavy_modules(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.usefixtures("no_media_field")
+class TestStoredResults(PenthyHelper):
+    """What the database holds stays true: beets' own commands never erase a score, and a
+    score is redone when the audio, the model or the engine that made it changed."""
+
+    plugin_config = {"write_tag": True}
+
+    def touch(self, path: Path, seconds: float = 10):
+        os.utime(path, (os.path.getatime(path), os.path.getmtime(path) + seconds))
+
+    def out(self, capsys, *args) -> str:
+        capsys.readouterr()
+        self.run_command(*args)
+        return capsys.readouterr().out
+
+    def test_update_keeps_a_score_whose_file_has_no_tag(self, capsys):
+        folder = self.album("A", "genuine1", "fake1")
+        self.import_asis(folder)  # import.write is off: the files have no PENTHY tag
+        before = {t: self.item(t).penthy for t in ("genuine1", "fake1")}
+        (album,) = self.lib.albums("album:A")
+        min_before = album.penthy_min
+        for path in folder.iterdir():
+            assert MediaFile(str(path)).penthy is None
+            self.touch(path)
+        self.run_command("update")
+        assert {t: self.item(t).penthy for t in before} == before
+        assert self.titles("penthy:..0.5") == {"fake1"}
+        (album,) = self.lib.albums("album:A")
+        assert album.penthy_min == min_before == before["fake1"]
+        # Touching a FLAC does not change its audio: nothing to redo.
+        assert "nothing to analyse" in self.out(capsys, "penthy")
+
+    def test_queries_do_not_crash_on_a_null_score(self):
+        self.import_asis(self.album("A", "genuine1", "fake1"))
+        item = self.item("fake1")
+        item["penthy"] = None  # what `beet update` stored before this was fixed
+        item["penthy_cutoff"] = None
+        item.store()
+        (album,) = self.lib.albums("album:A")
+        album["penthy_min"] = None
+        album.store(inherit=False)
+        assert self.titles("penthy:..0.5") == set()
+        assert self.titles("penthy:0.5..") == {"genuine1"}
+        assert self.titles("penthy_cutoff:..30000") == {"genuine1"}
+        assert list(self.lib.albums("penthy_min:..0.5")) == []
+        # and the track whose score went missing is scored again
+        self.run_command("penthy")
+        assert self.titles("penthy:..0.5") == {"fake1"}
+
+    def test_replaced_file_is_analysed_again(self, capsys):
+        folder = self.album("A", "genuine1", "genuine2")
+        self.import_asis(folder)
+        assert self.titles("penthy_verdict:lossless") == {"genuine1", "genuine2"}
+        path = Path(os.fsdecode(self.item("genuine1").path))
+        shutil.copy(self.audio["fake1"], path)  # a transcode of it takes its place
+        _tag(path, title="genuine1", artist="Artist", album="A", albumartist="Artist", track=1)
+        self.touch(path)
+        self.run_command("update")
+        out = self.out(capsys, "penthy")
+        assert "nothing to analyse" not in out and "1 analysed" in out
+        assert self.item("genuine1").penthy_verdict == "transcoded"
+        (album,) = self.lib.albums("album:A")
+        assert album.penthy_min == self.item("genuine1").penthy < 0.3
+
+    def test_new_engine_version_triggers_reanalysis(self, capsys, monkeypatch):
+        import penthy_model
+        from penthy_model import analyze
+
+        self.import_asis(self.album("A", "genuine1"))
+        item = self.item("genuine1")
+        assert item.penthy_engine == penthy_model.__version__
+        assert "nothing to analyse" in self.out(capsys, "penthy")
+        monkeypatch.setattr(penthy_model, "__version__", "99.0")
+        monkeypatch.setattr(analyze, "ENGINE", "99.0")
+        assert "1 analysed" in self.out(capsys, "penthy")
+        assert self.item("genuine1").penthy_engine == "99.0"
+
+    def test_write_puts_a_new_score_in_the_file(self, capsys):
+        folder = self.album("A", "genuine1")
+        path = next(folder.iterdir())
+        self.import_asis(folder)
+        # beet modify writes the file (import.write is off here: say -w)
+        self.run_command("modify", "-y", "-w", "penthy=0.2", "title:genuine1")
+        assert MediaFile(str(path)).penthy == 0.2
+        # a score changed in the database only: `beet penthy -w` puts it in the file
+        # without analysing anything again
+        item = self.item("genuine1")
+        item.penthy = 0.1234
+        item.store()
+        out = self.out(capsys, "penthy", "-w")
+        assert MediaFile(str(path)).penthy == 0.1234
+        assert "1 tag written" in out
+        # beet write -f does too
+        item.penthy = 0.4321
+        item.store()
+        self.run_command("write", "-f")
+        assert MediaFile(str(path)).penthy == 0.4321
+        _flac_test(path)
+
+    def test_beets_writing_a_wav_does_not_make_it_stale(self, capsys, tmp_path):
+        wav = tmp_path / "song.wav"
+        x, sr = sf.read(str(self.audio["genuine1"]), dtype="float32")
+        sf.write(str(wav), x, sr, subtype="PCM_16")
+        folder = self.import_path / "W"
+        folder.mkdir()
+        shutil.copy(wav, folder / "song.wav")
+        self.import_asis(folder)
+        (item,) = self.lib.items("format:WAVE")
+        assert item.penthy_audio.startswith("stat:")
+        self.run_command("modify", "-y", "-w", "comments=retagged", "format:WAVE")
+        assert MediaFile(str(folder / "song.wav")).penthy == item.penthy
+        assert "nothing to analyse" in self.out(capsys, "penthy")
+        # a replaced WAV (other size) is analysed again
+        sf.write(str(folder / "song.wav"), x[: len(x) // 2 * 2 - 4410], sr, subtype="PCM_16")
+        assert "1 analysed" in self.out(capsys, "penthy")

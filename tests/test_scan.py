@@ -1,0 +1,57 @@
+"""penthy_model.scan: what the two front ends share."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import soundfile as sf
+
+from helpers import music, write_flac
+from penthy_model.scan import audio_identity
+
+
+def test_flac_identity_is_its_md5_and_survives_tag_edits(tmp_path):
+    from mediafile import MediaFile
+
+    path = write_flac(tmp_path / "a.flac", music(1.0, seed=1))
+    from mutagen.flac import FLAC
+
+    md5 = FLAC(str(path)).info.md5_signature
+    assert audio_identity(path) == f"flac-md5:{md5:032x}"
+    mf = MediaFile(str(path))
+    mf.title = "a much longer title than before" * 20
+    mf.save()
+    os.utime(path, (0, 12345))
+    assert audio_identity(path) == f"flac-md5:{md5:032x}"
+    other = write_flac(tmp_path / "b.flac", music(1.0, seed=2))
+    assert audio_identity(other) != audio_identity(path)
+
+
+def test_flac_after_an_id3_tag(tmp_path):
+    path = write_flac(tmp_path / "a.flac", music(1.0, seed=1))
+    expected = audio_identity(path)
+    body = bytes(300)
+    size = bytes([(len(body) >> s) & 0x7F for s in (21, 14, 7, 0)])
+    prefixed = tmp_path / "id3.flac"
+    prefixed.write_bytes(b"ID3\x04\x00\x00" + size + body + path.read_bytes())
+    assert audio_identity(prefixed) == expected
+
+
+def test_without_md5_size_and_time(tmp_path):
+    path = write_flac(tmp_path / "a.flac", music(1.0, seed=1))
+    data = bytearray(path.read_bytes())
+    data[8 + 34 - 16:8 + 34] = bytes(16)  # an encoder that left the MD5 out
+    path.write_bytes(bytes(data))
+    os.utime(path, (0, 1000))
+    assert audio_identity(path) == f"stat:{len(data)}:1000"
+    wav = tmp_path / "a.wav"
+    sf.write(str(wav), np.zeros((100, 2), np.float32), 44100)
+    os.utime(wav, (0, 2000))
+    assert audio_identity(wav) == f"stat:{wav.stat().st_size}:2000"
+
+
+def test_unreadable_gives_none(tmp_path):
+    assert audio_identity(tmp_path / "missing.flac") is None
+    os.mkfifo(tmp_path / "pipe.flac")
+    assert audio_identity(tmp_path / "pipe.flac") is None  # and does not block
