@@ -455,7 +455,7 @@ class PenthyPlugin(BeetsPlugin):
             if suspects:
                 task.penthy_suspects = (suspects, len(found))
                 if settings.on_transcoded == "skip":
-                    ui.print_(f"{self._task_warning(task, suspects, len(found))}; skipping it "
+                    ui.print_(f"{self._task_warning(task, [r.score for r in suspects], len(found))}; skipping it "
                               "(penthy.on_transcoded: skip)")
                     task.set_choice(importer.Action.SKIP)
         except Exception as exc:  # noqa: BLE001 - nothing may escape into the importer
@@ -474,7 +474,8 @@ class PenthyPlugin(BeetsPlugin):
         if settings.on_transcoded != "ask":
             return None
         suspects, count = found
-        ui.print_(ui.colorize("text_warning", self._task_warning(task, suspects, count)))
+        task.penthy_warned = (len(suspects), count)  # the import stage need not say it again
+        ui.print_(ui.colorize("text_warning", self._task_warning(task, [r.score for r in suspects], count)))
         for result in suspects:
             ui.print_(f"  {result.score:.4f}  {result.path}{_facts(result)}")
         if session.config["quiet"].get(bool):
@@ -487,7 +488,8 @@ class PenthyPlugin(BeetsPlugin):
             raise importer.ImportAbortError()
         return None
 
-    def _task_warning(self, task, suspects, count) -> str:
+    def _task_warning(self, task, suspects: list, count: int) -> str:
+        """The warning for a task with ``suspects`` (their scores) among ``count`` scored tracks."""
         first = task.items[0] if task.items else None
         if getattr(task, "is_album", False):
             artist = first and (first.get("albumartist") or first.get("artist"))
@@ -498,7 +500,7 @@ class PenthyPlugin(BeetsPlugin):
             return f"penthy: {name}: {len(suspects)} of {count} tracks look transcoded"
         title = first and first.get("title")
         name = f"{first.get('artist') or '?'} - {title}" if title else util.displayable_path(task.paths[0])
-        return f"penthy: {name} looks transcoded (score {suspects[0].score:.4f})"
+        return f"penthy: {name} looks transcoded (score {suspects[0]:.4f})"
 
     def import_stage(self, session, task):
         """Score the task's lossless items, store them, warn about transcodes."""
@@ -522,7 +524,7 @@ class PenthyPlugin(BeetsPlugin):
             by_path = dict(early)
             for item, result in analyse_items(analyzer, fresh, settings.threads):
                 by_path[item.path] = result
-            suspects, scored = [], 0
+            scored = 0
             for item in items:
                 result = by_path[item.path]
                 if result.verdict == ERROR:
@@ -535,13 +537,14 @@ class PenthyPlugin(BeetsPlugin):
                     self._log.error("cannot store the result for {}: {}", util.displayable_path(item.path), exc)
                     continue
                 scored += 1
-                if result.verdict == TRANSCODED:
-                    suspects.append(result)
             if task.is_album and task.album is not None:
                 update_album(task.album)
-            if suspects:
-                self._log.warning("{}", self._task_warning(task, suspects, scored).removeprefix("penthy: "))
-            else:
+            # Counted over every lossless track of the task, those scored before included.
+            judged = [i for i in task.imported_items() if self.wanted(i, settings) and i.get("penthy_verdict")]
+            suspects = [i.get("penthy") for i in judged if i.get("penthy_verdict") == TRANSCODED]
+            if suspects and getattr(task, "penthy_warned", None) != (len(suspects), len(judged)):
+                self._log.warning("{}", self._task_warning(task, suspects, len(judged)).removeprefix("penthy: "))
+            elif not suspects:
                 self._log.info("{} files scored, none looks transcoded", scored)
         except Exception as exc:  # noqa: BLE001 - nothing may escape into the importer
             self._log.error("analysis of {} failed: {}", util.displayable_path(task.paths), exc)

@@ -275,6 +275,35 @@ class TestImportChoice(PenthyHelper):
         assert "Artist - Fakey: 1 of 2 tracks look transcoded" in capsys.readouterr().out
 
 
+    def test_ask_prints_the_warning_once(self, monkeypatch, capsys, caplog):
+        self.config["penthy"]["on_transcoded"] = "ask"
+        monkeypatch.setattr(ui, "input_options", lambda options, *a, **k: "c" if options[0] == "skip" else "u")
+        matcher = AutotagStub(AutotagStub.IDENT).install()
+        try:
+            with caplog.at_level(logging.INFO):
+                self.run_command("import", str(self.album("Mixed", "genuine1", "fake1", "genuine2", "fake2")))
+        finally:
+            matcher.restore()
+        said = capsys.readouterr().out + "\n".join(r.getMessage() for r in caplog.records)
+        assert said.count("Artist - Mixed: 2 of 4 tracks look transcoded") == 1
+        assert self.titles("penthy_verdict:transcoded") == {"fake1", "fake2"}
+
+
+class TestImportCounts(PenthyHelper):
+    plugin_config = {"auto": False}
+
+    def test_warning_counts_tracks_scored_before(self, caplog):
+        """Re-importing an album whose genuine tracks were scored already: the warning
+        counts the whole album, not only the tracks analysed now."""
+        self.import_asis(self.album("Mixed", "genuine1", "fake1", "genuine2", "fake2", "lossy"))
+        self.run_command("penthy", "title:genuine")
+        self.config["penthy"]["auto"] = True
+        with caplog.at_level(logging.WARNING):
+            self.run_command("import", "-A", "-L", "album:Mixed")
+        said = [r.getMessage() for r in caplog.records if "look transcoded" in r.getMessage()]
+        assert said == ["Artist - Mixed: 2 of 4 tracks look transcoded"]
+
+
 class TestThreadedImport(PenthyHelper):
     db_on_disk = True
     plugin_config = {"threads": 3}
