@@ -250,6 +250,21 @@ def update_album(album) -> bool:
     return changed
 
 
+def _tag_summary(tags: dict) -> str:
+    text = ""
+    if tags[True]:
+        text += f"; {tags[True]} tag{'' if tags[True] == 1 else 's'} written"
+    if tags[None]:
+        text += f"; {tags[None]} tag{'' if tags[None] == 1 else 's'} could not be written"
+    return text
+
+
+def _raise_for_tags(tags: dict) -> None:
+    if tags[None]:
+        raise _error(f"{tags[None]} tag{' was' if tags[None] == 1 else 's were'} not written (see above); "
+                     "the scores are stored in the database")
+
+
 def _facts(result) -> str:
     facts = result.facts()
     return f"  ({'; '.join(facts)})" if facts else ""
@@ -391,11 +406,12 @@ class PenthyPlugin(BeetsPlugin):
 
             item["penthy_audio"] = audio_identity(util.syspath(path))
 
-    def write_score(self, item) -> bool:
+    def write_score(self, item) -> bool | None:
         """Put the item's score in its file's tag, and change nothing else in the file.
 
         (``item.write()`` would also rewrite every other tag from the database.) Needs the
-        media field, registered when `write_tag` is on.
+        media field, registered when `write_tag` is on. True: written; False: the tag held
+        the score already; None: the write failed (said in one line).
         """
         from mediafile import MediaFile, UnreadableFileError
 
@@ -409,8 +425,11 @@ class PenthyPlugin(BeetsPlugin):
             mf.penthy = item.get("penthy")
             mf.save()
         except (UnreadableFileError, OSError) as exc:
-            self._log.error("cannot write the tag of {}: {}", util.displayable_path(item.path), exc)
-            return False
+            from penthy_model.errors import describe
+
+            self._log.error("cannot write the tag of {}: {}", util.displayable_path(item.path),
+                            describe(exc, path))
+            return None
         item.mtime = item.current_mtime()  # beets' own writes do this, so `beet update` skips it
         if (item.get("penthy_audio") or "").startswith("stat:"):
             from penthy_model.scan import audio_identity
@@ -624,18 +643,21 @@ class PenthyPlugin(BeetsPlugin):
         engine = current_engine()
         todo = lossless if force else [i for i in lossless if stale_reason(i, version, engine, identities[i.path])]
         skipped = len(lossless) - len(todo)
-        tags_written = 0
+        tags = {True: 0, None: 0}  # written, failed
         if write and opts.write:
             # Items not analysed again get their stored score written where the tag differs.
             todo_ids = {id(i) for i in todo}
             for item in lossless:
-                if id(item) not in todo_ids and item.get("penthy") is not None and self.write_score(item):
-                    item.store()
-                    tags_written += 1
-        written = f"; {tags_written} tag{'' if tags_written == 1 else 's'} written" if tags_written else ""
+                if id(item) not in todo_ids and item.get("penthy") is not None:
+                    done = self.write_score(item)
+                    if done is not False:
+                        tags[done] += 1
+                    if done:
+                        item.store()
         if not todo:
             ui.print_(f"penthy: nothing to analyse ({len(items)} items matched, {len(lossless)} lossless, "
-                      f"{skipped} already scored by model {version}; -f re-analyses them){written}")
+                      f"{skipped} already scored by model {version}; -f re-analyses them){_tag_summary(tags)}")
+            _raise_for_tags(tags)
             return
 
         from penthy_model.cli import Evidence, Progress
@@ -660,7 +682,9 @@ class PenthyPlugin(BeetsPlugin):
                 if not pretend and result.verdict != ERROR:
                     apply_result(item, result, identities[item.path])
                     if write:
-                        self.write_score(item)
+                        done = self.write_score(item)
+                        if done is not False:
+                            tags[done] += 1
                     item.store()
                 if not opts.quiet or result.verdict in (TRANSCODED, ERROR):
                     progress.clear()
@@ -685,6 +709,7 @@ class PenthyPlugin(BeetsPlugin):
                    f"{counts[TRANSCODED]} transcoded, {counts[INCONCLUSIVE]} inconclusive, {counts[ERROR]} errors")
         if skipped:
             summary += f"; {skipped} skipped, already scored by model {version} (-f re-analyses them)"
+        summary += _tag_summary(tags)
         if pretend:
             summary += "; pretend: nothing stored"
         if interrupted:
@@ -694,3 +719,4 @@ class PenthyPlugin(BeetsPlugin):
             self._log.error("the pictures or the report could not all be written")
         if interrupted:
             raise KeyboardInterrupt
+        _raise_for_tags(tags)

@@ -508,12 +508,52 @@ class TestFileTag(PenthyHelper):
         assert "penthy" not in _flac_state(path)["tags"]
         assert self.item("genuine1").get("penthy") is not None
 
+    def test_failed_write_is_one_line_counted_and_an_error(self, capsys, caplog, unwritable):
+        folder = self.album("A", "genuine1", "genuine2")
+        self.import_asis(folder)
+        locked = sorted(folder.iterdir())[0]
+        unwritable(locked)
+        capsys.readouterr()
+        with caplog.at_level(logging.ERROR), pytest.raises(ui.UserError, match="1 tag was not written"):
+            self.run_command("penthy", "-f", "-w")
+        out = capsys.readouterr().out
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(errors) == 1 and errors[0].count(str(locked)) == 1
+        assert errors[0].startswith("cannot write the tag of") and ("denied" in errors[0] or "permitted" in errors[0])
+        assert "1 tag written" in out and "1 tag could not be written" in out
+        assert self.item("genuine1").penthy is not None  # the score is stored all the same
+
     def test_import_writes_the_tag(self):
         self.config["import"]["write"] = True
         folder = self.album("A", "fake1")
         self.import_asis(folder)
         value = MediaFile(str(next(folder.iterdir()))).penthy
         assert value is not None and abs(value - self.item("fake1").penthy) < 1e-9
+
+
+@pytest.fixture
+def unwritable():
+    """Make files unwritable, even for root (chattr +i where chmod is not enough)."""
+    locked = []
+
+    def lock(path: Path):
+        path.chmod(0o444)
+        try:
+            with open(path, "r+b"):
+                pass
+        except OSError:
+            locked.append((path, False))
+            return
+        if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+            path.chmod(0o644)
+            pytest.skip("cannot make a file unwritable here")
+        locked.append((path, True))
+
+    yield lock
+    for path, immutable in locked:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+        path.chmod(0o644)
 
 
 def _flac_state(path: Path) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from helpers import music, write_flac
@@ -55,3 +56,31 @@ def test_unreadable_gives_none(tmp_path):
     assert audio_identity(tmp_path / "missing.flac") is None
     os.mkfifo(tmp_path / "pipe.flac")
     assert audio_identity(tmp_path / "pipe.flac") is None  # and does not block
+
+
+def test_errors_in_words(tmp_path):
+    import soundfile as sf
+
+    from penthy_model.audio import read_windows
+    from penthy_model.errors import describe
+
+    good = write_flac(tmp_path / "good.flac", music(3.0, seed=4))
+    data = good.read_bytes()
+    (tmp_path / "head.flac").write_bytes(data[:200])
+    (tmp_path / "half.flac").write_bytes(data[: len(data) // 2])
+    os.symlink("loop2.flac", tmp_path / "loop1.flac")
+    os.symlink("loop1.flac", tmp_path / "loop2.flac")
+    (tmp_path / "empty.flac").write_bytes(b"")
+    expected = {
+        "missing.flac": "no such file",
+        "loop1.flac": "too many levels of symbolic links",
+        "head.flac": "truncated or corrupt FLAC",
+        "half.flac": "truncated or corrupt FLAC",
+        "empty.flac": "empty file",
+    }
+    for name, words in expected.items():
+        path = os.fsencode(tmp_path / name)
+        with pytest.raises((sf.LibsndfileError, OSError, RuntimeError)) as exc:
+            read_windows(path)
+        assert describe(exc.value, path) == words, (name, str(exc.value))
+    assert describe(PermissionError(13, "Permission denied", "/x")) == "permission denied"
