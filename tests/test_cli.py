@@ -92,3 +92,17 @@ def test_bad_options_are_refused(bad, pair, capsys):
 def test_missing_model_is_a_clear_error(pair, tmp_path, capsys):
     code, _, err = run(capsys, pair[0], "--model", tmp_path / "nope.onnx")
     assert code == 2 and "model file not found" in err
+
+
+def test_read_errors_in_words(tmp_path, model_path, capsys):
+    good = write_flac(tmp_path / "good.flac", music(3.0, seed=1))
+    (tmp_path / "cut.flac").write_bytes(good.read_bytes()[:300])
+    os.symlink("b.flac", tmp_path / "a.flac")
+    os.symlink("a.flac", tmp_path / "b.flac")
+    code, out, _ = run(capsys, tmp_path / "missing.flac", tmp_path / "a.flac", tmp_path / "cut.flac",
+                       "--model", model_path)
+    lines = out.splitlines()
+    assert lines[0].endswith("missing.flac: no such file")
+    assert lines[1].endswith("a.flac: too many levels of symbolic links")
+    assert lines[2].endswith("cut.flac: truncated or corrupt FLAC")
+    assert code == 2
