@@ -15,12 +15,14 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from beets import importer, ui, util
 from beets.dbcore import types
 from beets.dbcore.query import NumericQuery
 from beets.plugins import BeetsPlugin
+
+from penthy_model import formats as known_formats
 
 # Item fields and the Result attribute each one mirrors.
 RESULT_FIELDS = (
@@ -34,8 +36,6 @@ RESULT_FIELDS = (
 )
 LOSSLESS, TRANSCODED, INCONCLUSIVE, ERROR = "lossless", "transcoded", "inconclusive", "error"
 ON_TRANSCODED = ("warn", "ask", "skip")
-# What users may write in `formats`, mapped to the names beets gives `item.format`.
-FORMAT_ALIASES = {"WAV": "WAVE", "AIF": "AIFF", "AIFC": "AIFF"}
 TAG_NAME = "PENTHY"
 TAG_FLOAT_PLACES = 4
 
@@ -52,6 +52,38 @@ class Settings:
     formats: frozenset
     model: str | None
     on_transcoded: str
+    left_out: tuple = ()  # formats asked for that need the `formats` extra, not installed
+
+
+@dataclass
+class Plan:
+    """What one run of the worker has to do."""
+
+    lossless: list  # the items in a format to analyse
+    model: str  # the model version
+    todo: list = field(default_factory=list)  # (item, audio identity) to analyse
+    reasons: dict = field(default_factory=dict)  # why, counted ("not scored", "file changed", ...)
+
+
+@dataclass
+class Outcome:
+    """What one run of the worker did."""
+
+    counts: dict = field(default_factory=dict)  # verdict -> files
+    tags: dict = field(default_factory=lambda: {True: 0, None: 0})  # tags written, failed
+    touched: set = field(default_factory=set)  # album ids whose tracks got a new verdict
+    interrupted: bool = False
+
+    def count(self, verdict: str) -> None:
+        self.counts[verdict] = self.counts.get(verdict, 0) + 1
+
+    def tag(self, done: bool | None) -> None:
+        if done is not False:
+            self.tags[done] += 1
+
+    @property
+    def analysed(self) -> int:
+        return sum(self.counts.values())
 
 
 def _error(message: str) -> ui.UserError:
@@ -65,9 +97,29 @@ def _as_bool(view, name: str) -> bool:
     raise _error(f"`{name}` must be yes or no, not {value!r}")
 
 
-def _normal_format(name: str) -> str:
-    name = str(name).strip().upper()
-    return FORMAT_ALIASES.get(name, name)
+def _check_formats(raw) -> tuple[frozenset, tuple]:
+    """The `formats` option: (names to analyse, names left out for want of the extra)."""
+    if isinstance(raw, str):
+        raw = raw.replace(",", " ").split()
+    if not isinstance(raw, list) or not raw or not all(isinstance(f, str) and f.strip() for f in raw):
+        raise _error(f"`formats` must be a list of format names such as FLAC, not {raw!r}")
+    known = known_formats.LOSSLESS_FORMATS
+    aliases = {a: n for a, n in known_formats.ALIASES.items() if n in known}
+    names = ", ".join(f"{n} ({'/'.join(sorted(a for a, m in aliases.items() if m == n))})"
+                      if n in aliases.values() else n for n in known)
+    out = set()
+    for name in raw:
+        normal = known_formats.normal_name(name)
+        if normal in known_formats.LOSSY_FORMATS:
+            raise _error(f"`formats`: {name} is not a lossless format; the known ones are {names}")
+        if normal not in known:
+            raise _error(f"`formats`: unknown format {name!r}; the known ones are {names}")
+        out.add(normal)
+    left_out = ()
+    if out & set(known_formats.EXTRA_FORMATS) and not known_formats.extra_available():
+        left_out = tuple(sorted(out & set(known_formats.EXTRA_FORMATS)))
+        out -= set(left_out)
+    return frozenset(out), left_out
 
 
 def read_settings(view) -> Settings:
@@ -89,13 +141,7 @@ def read_settings(view) -> Settings:
         if threshold is not None:
             threshold = _check_threshold(threshold)
 
-        raw_formats = view["formats"].get()
-        if isinstance(raw_formats, str):
-            raw_formats = raw_formats.replace(",", " ").split()
-        if not isinstance(raw_formats, list) or not raw_formats or \
-                not all(isinstance(f, str) and f.strip() for f in raw_formats):
-            raise _error(f"`formats` must be a list of format names such as FLAC, not {raw_formats!r}")
-        formats = frozenset(_normal_format(f) for f in raw_formats)
+        formats, left_out = _check_formats(view["formats"].get())
 
         model = None
         if view["model"].get() is not None:
@@ -110,7 +156,7 @@ def read_settings(view) -> Settings:
             raise _error(f"`on_transcoded` must be one of {', '.join(ON_TRANSCODED)}, not {on_transcoded!r}")
     except confuse.ConfigError as exc:
         raise _error(str(exc)) from None
-    return Settings(auto, force, threads, write_tag, threshold, formats, model, on_transcoded)
+    return Settings(auto, force, threads, write_tag, threshold, formats, model, on_transcoded, left_out)
 
 
 def _check_threshold(value):
@@ -439,7 +485,96 @@ class PenthyPlugin(BeetsPlugin):
 
     @staticmethod
     def wanted(item, settings: Settings) -> bool:
-        return _normal_format(item.get("format") or "") in settings.formats
+        return known_formats.normal_name(item.get("format") or "") in settings.formats
+
+    # -- the worker -------------------------------------------------------------------------
+
+    def plan(self, items, settings: Settings, force: bool) -> Plan:
+        """Which of ``items`` to analyse: the lossless ones whose stored verdict is missing
+        or stale (all of them with ``force``)."""
+        from penthy_model.scan import audio_identity
+
+        version, engine = self.analyzer(settings).model.version, current_engine()
+        lossless = [i for i in items if self.wanted(i, settings)]
+        plan = Plan(lossless=lossless, model=version)
+        for item in lossless:
+            identity = audio_identity(util.syspath(item.path))
+            reason = "forced" if force else stale_reason(item, version, engine, identity)
+            if reason:
+                plan.todo.append((item, identity))
+                plan.reasons[reason] = plan.reasons.get(reason, 0) + 1
+        return plan
+
+    def run(self, plan: Plan, settings: Settings, jobs: int, *, write: bool = False, pretend: bool = False,
+            known: dict | None = None, on_result=None) -> Outcome:
+        """The one worker of the import stage and `beet penthy`: analyse what ``plan``
+        says (``jobs`` files at a time; ``known`` results by path are used as they are),
+        store each result as it comes (unless ``pretend``), write its tag (``write``),
+        call ``on_result(item, result)``, then update the albums touched.
+
+        Ctrl-C stops it with what is done stored: ``Outcome.interrupted`` says so.
+        """
+        from penthy_model.scan import check_file
+
+        outcome = Outcome()
+        known = dict(known or {})
+        for item, _ in plan.todo:
+            if item.path not in known:
+                early = check_file(util.syspath(item.path))  # a deleted file, not a regular one
+                if early is not None:
+                    known[item.path] = early
+        fresh = [item for item, _ in plan.todo if item.path not in known]
+        stream = analyse_items(self.analyzer(settings), fresh, jobs)
+        try:
+            for item, identity in plan.todo:
+                if item.path in known:
+                    result = known[item.path]
+                else:
+                    analysed, result = next(stream)
+                    assert analysed is item
+                outcome.count(result.verdict)
+                if not pretend and result.verdict != ERROR:
+                    try:
+                        apply_result(item, result, identity)
+                        if write:
+                            outcome.tag(self.write_score(item))
+                        item.store()
+                    except Exception as exc:  # noqa: BLE001 - a database error for one item
+                        self._log.error("cannot store the result for {}: {}", util.displayable_path(item.path), exc)
+                        continue
+                    outcome.touched.add(item.album_id)
+                if on_result is not None:
+                    on_result(item, result)
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+        finally:
+            stream.close()
+            if not pretend:
+                self._update_albums(plan, outcome)
+        return outcome
+
+    def _update_albums(self, plan: Plan, outcome: Outcome) -> None:
+        ids = sorted(a for a in outcome.touched if a)
+        if not ids or not plan.todo:
+            return
+        lib = plan.todo[0][0]._db
+        if lib is None:
+            return
+        with lib.transaction():
+            for album_id in ids:
+                album = lib.get_album(album_id)
+                if album is not None:
+                    update_album(album)
+
+    def write_current(self, plan: Plan, outcome: Outcome) -> None:
+        """Write the stored score of the items not analysed again where their tag differs."""
+        todo = {id(item) for item, _ in plan.todo}
+        for item in plan.lossless:
+            if id(item) not in todo and item.get("penthy") is not None:
+                done = self.write_score(item)
+                outcome.tag(done)
+                if done:
+                    item.store()
 
     # -- import -----------------------------------------------------------------------------
 
@@ -447,9 +582,18 @@ class PenthyPlugin(BeetsPlugin):
         settings = self.settings()
         if settings.auto and not session.config["pretend"].get(bool):
             self.load_model(settings)
+            self._warn_left_out(settings)
         self._import_settings = settings
         with self._early_lock:
             self._early.clear()
+
+    def _warn_left_out(self, settings: Settings) -> None:
+        if settings.left_out:
+            from penthy_model.formats import FORMATS_EXTRA_HINT
+
+            self._log.warning("{} in `formats` need{} the formats extra, not installed: {}; those files are "
+                              "left out", ", ".join(settings.left_out), "s" if len(settings.left_out) == 1 else "",
+                              FORMATS_EXTRA_HINT)
 
     def _settings_for_import(self) -> Settings:
         if self._import_settings is None:
@@ -462,19 +606,20 @@ class PenthyPlugin(BeetsPlugin):
             settings = self._settings_for_import()
             if not settings.auto or settings.on_transcoded == "warn" or session.config["pretend"].get(bool):
                 return None
-            items = [i for i in task.items if self.wanted(i, settings)]
-            if not items:
+            plan = self.plan(task.items, settings, force=True)
+            if not plan.todo:
                 return None
-            analyzer = self.analyzer(settings)
-            found = dict(analyse_items(analyzer, items, settings.threads))
+            found = {}
+            self.run(plan, settings, settings.threads, pretend=True,
+                     on_result=lambda item, result: found.__setitem__(item.path, result))
             with self._early_lock:
-                for item, result in found.items():
-                    self._early[item.path] = result
+                self._early.update(found)
             suspects = [r for r in found.values() if r.verdict == TRANSCODED]
+            judged = sum(r.verdict != ERROR for r in found.values())
             if suspects:
-                task.penthy_suspects = (suspects, len(found))
+                task.penthy_suspects = (suspects, judged)
                 if settings.on_transcoded == "skip":
-                    ui.print_(f"{self._task_warning(task, [r.score for r in suspects], len(found))}; skipping it "
+                    ui.print_(f"{self._task_warning(task, [r.score for r in suspects], judged)}; skipping it "
                               "(penthy.on_transcoded: skip)")
                     task.set_choice(importer.Action.SKIP)
         except Exception as exc:  # noqa: BLE001 - nothing may escape into the importer
@@ -527,44 +672,29 @@ class PenthyPlugin(BeetsPlugin):
             settings = self._settings_for_import()
             if not settings.auto:
                 return
-            items = [i for i in task.imported_items() if self.wanted(i, settings)]
+            items = task.imported_items()
             with self._early_lock:
                 early = {i.path: self._early.pop(i.path) for i in items if i.path in self._early}
-            if not items:
+            plan = self.plan(items, settings, settings.force)
+            if not plan.lossless:
                 return
-            analyzer = self.analyzer(settings)
-            from penthy_model.scan import audio_identity
 
-            identities = {i.path: audio_identity(util.syspath(i.path)) for i in items}
-            if not settings.force:
-                version, engine = analyzer.model.version, current_engine()
-                items = [i for i in items if stale_reason(i, version, engine, identities[i.path])]
-            fresh = [i for i in items if i.path not in early]
-            by_path = dict(early)
-            for item, result in analyse_items(analyzer, fresh, settings.threads):
-                by_path[item.path] = result
-            scored = 0
-            for item in items:
-                result = by_path[item.path]
+            def log_error(item, result):
                 if result.verdict == ERROR:
                     self._log.error("cannot analyse {}: {}", util.displayable_path(item.path), result.reason)
-                    continue
-                try:
-                    apply_result(item, result, identities[item.path])
-                    item.store()
-                except Exception as exc:  # noqa: BLE001
-                    self._log.error("cannot store the result for {}: {}", util.displayable_path(item.path), exc)
-                    continue
-                scored += 1
-            if task.is_album and task.album is not None:
-                update_album(task.album)
+
+            outcome = self.run(plan, settings, settings.threads, known=early, on_result=log_error)
+            if outcome.interrupted:
+                raise KeyboardInterrupt
             # Counted over every lossless track of the task, those scored before included.
-            judged = [i for i in task.imported_items() if self.wanted(i, settings) and i.get("penthy_verdict")]
+            judged = [i for i in plan.lossless if i.get("penthy_verdict")]
             suspects = [i.get("penthy") for i in judged if i.get("penthy_verdict") == TRANSCODED]
             if suspects and getattr(task, "penthy_warned", None) != (len(suspects), len(judged)):
                 self._log.warning("{}", self._task_warning(task, suspects, len(judged)).removeprefix("penthy: "))
             elif not suspects:
-                self._log.info("{} files scored, none looks transcoded", scored)
+                self._log.info("{} files scored, none looks transcoded", outcome.analysed)
+        except KeyboardInterrupt:
+            raise
         except Exception as exc:  # noqa: BLE001 - nothing may escape into the importer
             self._log.error("analysis of {} failed: {}", util.displayable_path(task.paths), exc)
 
@@ -589,15 +719,15 @@ class PenthyPlugin(BeetsPlugin):
     def commands(self):
         cmd = ui.Subcommand("penthy", help="score lossless files: genuine or transcoded from lossy?")
         cmd.parser.add_option("-f", "--force", action="store_true", default=None,
-                              help="re-analyse items already scored by the current model")
+                              help="re-analyse items whose stored verdict is current")
         cmd.parser.add_option("-w", "--write", action="store_true", default=None,
                               help="write the score to the files' tags (needs write_tag: yes)")
         cmd.parser.add_option("-W", "--nowrite", action="store_false", dest="write",
                               help="do not write tags")
         cmd.parser.add_option("-p", "--pretend", action="store_true", default=False,
                               help="analyse and show, but store and write nothing")
-        cmd.parser.add_option("-t", "--threads", type="int", default=None, metavar="N",
-                              help="files analysed at once (default: config `threads`)")
+        cmd.parser.add_option("-j", "--jobs", "-t", "--threads", type="int", default=None, metavar="N",
+                              dest="jobs", help="files analysed at a time (default: config `threads`)")
         cmd.parser.add_option("-q", "--quiet", action="store_true", default=False,
                               help="print only transcoded files, errors and the summary")
         cmd.parser.add_option("--plot", metavar="DIR", default=None,
@@ -610,9 +740,9 @@ class PenthyPlugin(BeetsPlugin):
 
     def command(self, lib, opts, args):
         settings = self.settings()
-        if opts.threads is not None and opts.threads < 1:
-            raise _error("--threads must be at least 1")
-        jobs = opts.threads or settings.threads
+        if opts.jobs is not None and opts.jobs < 1:
+            raise _error("--jobs must be at least 1")
+        jobs = opts.jobs or settings.threads
         force = bool(opts.force) or settings.force
         pretend = opts.pretend
         write = ui.should_write(opts.write) and not pretend
@@ -620,103 +750,92 @@ class PenthyPlugin(BeetsPlugin):
             if opts.write:
                 self._log.warning("not writing tags: set `penthy.write_tag: yes` to store the score in files")
             write = False
-        with_pictures = False
-        if opts.plot or opts.report:
-            from penthy_model.plots import INSTALL_HINT, available
+        evidence = self._evidence(opts)  # destinations checked before anything is analysed
+        try:
+            self.load_model(settings)
+            self._warn_left_out(settings)
+            self._command(lib, opts, args, settings, jobs, force, write, pretend, evidence)
+        finally:
+            if evidence is not None:
+                evidence.close()
 
-            with_pictures = available()
-            if opts.plot and not with_pictures:
-                raise _error(f"--plot needs matplotlib, which is not installed: {INSTALL_HINT}")
+    def _evidence(self, opts):
+        if not (opts.plot or opts.report):
+            return None
+        from penthy_model.plots import INSTALL_HINT, available
+        from penthy_model.scan import DestinationError, Evidence
 
-        analyzer = self.load_model(settings)
-        version = analyzer.model.version
-
-        if opts.album:
-            albums = list(lib.albums(args))
-            items = [item for album in albums for item in album.items()]
-        else:
-            items = list(lib.items(args))
-        lossless = [i for i in items if self.wanted(i, settings)]
-        from penthy_model.scan import audio_identity
-
-        identities = {i.path: audio_identity(util.syspath(i.path)) for i in lossless}
-        engine = current_engine()
-        todo = lossless if force else [i for i in lossless if stale_reason(i, version, engine, identities[i.path])]
-        skipped = len(lossless) - len(todo)
-        tags = {True: 0, None: 0}  # written, failed
-        if write and opts.write:
-            # Items not analysed again get their stored score written where the tag differs.
-            todo_ids = {id(i) for i in todo}
-            for item in lossless:
-                if id(item) not in todo_ids and item.get("penthy") is not None:
-                    done = self.write_score(item)
-                    if done is not False:
-                        tags[done] += 1
-                    if done:
-                        item.store()
-        if not todo:
-            ui.print_(f"penthy: nothing to analyse ({len(items)} items matched, {len(lossless)} lossless, "
-                      f"{skipped} already scored by model {version}; -f re-analyses them){_tag_summary(tags)}")
-            _raise_for_tags(tags)
-            return
-
-        from penthy_model.cli import Evidence, Progress
+        with_pictures = available()
+        if opts.plot and not with_pictures:
+            raise _error(f"--plot needs matplotlib, which is not installed: {INSTALL_HINT}")
 
         def expand(path):
             return os.path.abspath(os.path.expanduser(path)) if path else None
 
-        evidence = Evidence(expand(opts.plot), expand(opts.report), with_pictures) if opts.plot or opts.report else None
-
-        counts = {LOSSLESS: 0, TRANSCODED: 0, INCONCLUSIVE: 0, ERROR: 0}
-        results = []
-        progress = Progress(sys.stderr)
-        progress.total = len(todo)
-        progress.update(0)
-        started = time.monotonic()
-        interrupted = False
-        stream = analyse_items(analyzer, todo, jobs)
         try:
-            for done, (item, result) in enumerate(stream, 1):
-                counts[result.verdict] = counts.get(result.verdict, 0) + 1
-                results.append(result)
-                if not pretend and result.verdict != ERROR:
-                    apply_result(item, result, identities[item.path])
-                    if write:
-                        done = self.write_score(item)
-                        if done is not False:
-                            tags[done] += 1
-                    item.store()
-                if not opts.quiet or result.verdict in (TRANSCODED, ERROR):
-                    progress.clear()
-                    ui.print_(format_line(item, result))
-                if evidence is not None:
-                    evidence.add(result)
-                progress.update(done)
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            stream.close()
-            progress.clear()
-            if not pretend:
-                with lib.transaction():
-                    for album_id in sorted({i.album_id for i in todo if i.album_id}):
-                        album = lib.get_album(album_id)
-                        if album is not None:
-                            update_album(album)
+            return Evidence(expand(opts.plot), expand(opts.report), with_pictures)
+        except DestinationError as exc:
+            raise _error(str(exc)) from None
 
+    def _command(self, lib, opts, args, settings, jobs, force, write, pretend, evidence):
+        from penthy_model.scan import Progress
+
+        if opts.album:
+            items = [item for album in lib.albums(args) for item in album.items()]
+        else:
+            items = list(lib.items(args))
+        plan = self.plan(items, settings, force)
+        outcome = Outcome()
+        if write and opts.write:
+            self.write_current(plan, outcome)
+        current = len(plan.lossless) - len(plan.todo)
+        if not plan.todo:
+            ui.print_(f"penthy: nothing to analyse ({len(items)} items matched, {len(plan.lossless)} lossless, "
+                      f"{current} with a current verdict from model {plan.model}; -f re-analyses them)"
+                      f"{_tag_summary(outcome.tags)}")
+            _raise_for_tags(outcome.tags)
+            return
+
+        progress = Progress(sys.stderr)
+        progress.total = len(plan.todo)
+        progress.update(0)
+        done = 0
+
+        def show(item, result):
+            nonlocal done
+            done += 1
+            if not opts.quiet or result.verdict in (TRANSCODED, ERROR):
+                progress.clear()
+                ui.print_(format_line(item, result))
+            if evidence is not None:
+                evidence.add(result)
+            progress.update(done)
+
+        started = time.monotonic()
+        try:
+            run = self.run(plan, settings, jobs, write=write, pretend=pretend, on_result=show)
+        finally:
+            progress.clear()
+        run.tags = {k: run.tags[k] + outcome.tags[k] for k in run.tags}
+        counts = run.counts
         elapsed = time.monotonic() - started
-        summary = (f"penthy: {len(results)} analysed in {elapsed:.1f} s: {counts[LOSSLESS]} lossless, "
-                   f"{counts[TRANSCODED]} transcoded, {counts[INCONCLUSIVE]} inconclusive, {counts[ERROR]} errors")
-        if skipped:
-            summary += f"; {skipped} skipped, already scored by model {version} (-f re-analyses them)"
-        summary += _tag_summary(tags)
+        summary = (f"penthy: {run.analysed} analysed in {elapsed:.1f} s: {counts.get(LOSSLESS, 0)} lossless, "
+                   f"{counts.get(TRANSCODED, 0)} transcoded, {counts.get(INCONCLUSIVE, 0)} inconclusive, "
+                   f"{counts.get(ERROR, 0)} errors")
+        redone = [f"{n} {reason}" for reason, n in sorted(plan.reasons.items())
+                  if reason not in ("not scored", "forced")]
+        if redone:
+            summary += f" (verdicts redone: {', '.join(redone)})"
+        if current:
+            summary += f"; {current} skipped, with a current verdict from model {plan.model} (-f re-analyses them)"
+        summary += _tag_summary(run.tags)
         if pretend:
             summary += "; pretend: nothing stored"
-        if interrupted:
+        if run.interrupted:
             summary += "; interrupted: run the command again to go on"
         ui.print_(summary)
         if evidence is not None and not evidence.finish():
             self._log.error("the pictures or the report could not all be written")
-        if interrupted:
+        if run.interrupted:
             raise KeyboardInterrupt
-        _raise_for_tags(tags)
+        _raise_for_tags(run.tags)

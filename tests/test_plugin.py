@@ -442,6 +442,8 @@ class TestCommand(PenthyHelper):
         ("threads", 0, "threads"),
         ("threads", "many", "threads"),
         ("formats", 5, "formats"),
+        ("formats", ["FLAK"], "unknown format 'FLAK'; the known ones are FLAC, WAVE"),
+        ("formats", ["FLAC", "MP3"], "MP3 is not a lossless format"),
         ("model", "/nonexistent/model.onnx", "no such file"),
         ("threshold", 2, "threshold"),
         ("threshold", {"transcoded": 0.8, "lossless": 0.2}, "threshold"),
@@ -456,6 +458,70 @@ class TestCommand(PenthyHelper):
         with pytest.raises(ui.UserError, match=message):
             self.import_asis(self.album("C", "genuine3"))
         assert self.titles("title:genuine3") == set()  # the import did not start
+
+    def test_jobs_option_and_its_threads_alias(self, capsys):
+        out = self.out(capsys, "-j", "2", "album:A")
+        assert "2 analysed" in out
+        out = self.out(capsys, "--jobs", "2", "-f", "album:A")
+        assert "2 analysed" in out
+        out = self.out(capsys, "-t", "1", "-f", "album:A")
+        assert "2 analysed" in out
+        with pytest.raises(ui.UserError, match="--jobs"):
+            self.run_command("penthy", "-j", "0")
+
+    def test_destinations_are_checked_before_the_analysis(self, capsys, tmp_path, monkeypatch):
+        from penthy_model.analyze import Analyzer
+
+        monkeypatch.setattr(Analyzer, "analyze", lambda *a: pytest.fail("analysed before the check"))
+        (tmp_path / "afile").write_text("x")
+        targets = [("--report", "/proc/nope.html"), ("--report", str(tmp_path))]
+        try:
+            import matplotlib  # noqa: F401
+
+            targets += [("--plot", "/proc/nope"), ("--plot", str(tmp_path / "afile"))]
+        except ImportError:
+            pass
+        for option, target in targets:
+            with pytest.raises(ui.UserError, match="cannot write"):
+                self.run_command("penthy", option, target)
+        assert self.titles("penthy_verdict::.") == set()
+
+    def test_interrupted_run_writes_the_report_of_what_finished(self, capsys, tmp_path, monkeypatch):
+        from penthy_model.analyze import Analyzer
+
+        real, calls = Analyzer.analyze, []
+
+        def analyze(analyzer, path):
+            calls.append(path)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return real(analyzer, path)
+
+        monkeypatch.setattr(Analyzer, "analyze", analyze)
+        report = tmp_path / "scan.html"
+        with pytest.raises(KeyboardInterrupt):
+            self.run_command("penthy", "--report", str(report), "album:A")
+        html = report.read_text()
+        assert "genuine1" in html and "fake1" not in html
+
+    def test_deleted_library_file_is_said_in_words(self, capsys):
+        path = self.item("genuine2").path
+        os.remove(path)
+        out = self.out(capsys, "album:B")
+        (line,) = [line for line in out.splitlines() if "genuine2" in line]
+        assert line.startswith("error") and "no such file" in line
+        assert "System error" not in out
+
+    def test_formats_needing_the_extra_are_left_out_with_a_hint(self, capsys, caplog, monkeypatch):
+        from penthy_model import formats
+
+        monkeypatch.setattr(formats, "extra_available", lambda: False)
+        self.config["penthy"]["formats"] = ["FLAC", "WavPack", "ALAC"]
+        with caplog.at_level(logging.WARNING):
+            out = self.out(capsys, "album:A")
+        assert "2 analysed" in out
+        said = [r.getMessage() for r in caplog.records if "formats extra" in r.getMessage()]
+        assert len(said) == 1 and "ALAC, WAVPACK" in said[0] and "pip install" in said[0]
 
     def test_model_without_its_sidecar(self, tmp_path):
         lonely = tmp_path / "lonely.onnx"
@@ -709,3 +775,10 @@ class TestStoredResults(PenthyHelper):
         # a replaced WAV (other size) is analysed again
         sf.write(str(folder / "song.wav"), x[: len(x) // 2 * 2 - 4410], sr, subtype="PCM_16")
         assert "1 analysed" in self.out(capsys, "penthy")
+
+
+def test_front_ends_do_not_import_each_other():
+    plugin = (ROOT / "beetsplug" / "penthy.py").read_text()
+    cli = (ROOT / "penthy_model" / "cli.py").read_text()
+    assert "penthy_model.cli" not in plugin and "from .cli" not in plugin
+    assert "beetsplug" not in cli and "beets" not in cli
