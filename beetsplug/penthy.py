@@ -1,9 +1,12 @@
 """penthy for beets: score lossless files for signs of a lossy past.
 
 Every lossless item gets typed flexible fields (``penthy`` the score, ``penthy_verdict``,
-``penthy_cutoff``, ``penthy_bits``, ``penthy_upsampled_from``, ``penthy_model``), albums
-get ``penthy_min`` and ``penthy_transcoded``. Scoring happens on import (``auto``) and
-with ``beet penthy [QUERY]``.
+``penthy_cutoff``, ``penthy_bits``, ``penthy_upsampled_from``, ``penthy_model``,
+``penthy_engine``, and ``penthy_audio``: which audio was scored), albums get
+``penthy_min`` and ``penthy_transcoded``. Scoring happens on import (``auto``) and with
+``beet penthy [QUERY]``, through one worker (:meth:`PenthyPlugin.plan` and
+:meth:`PenthyPlugin.run`); a stored verdict is redone when the model, the engine or the
+file's audio changed.
 
 This module is imported on every ``beet`` start, so it imports nothing heavy: numpy,
 soundfile, onnxruntime and the analysis code load on first use.
