@@ -25,8 +25,6 @@ from beets.dbcore import types
 from beets.dbcore.query import NumericQuery
 from beets.plugins import BeetsPlugin
 
-from penthy_model import formats as known_formats
-
 # Item fields and the Result attribute each one mirrors.
 RESULT_FIELDS = (
     ("penthy", "score"),
@@ -102,6 +100,8 @@ def _as_bool(view, name: str) -> bool:
 
 def _check_formats(raw) -> tuple[frozenset, tuple]:
     """The `formats` option: (names to analyse, names left out for want of the extra)."""
+    from penthy_model import formats as known_formats
+
     if isinstance(raw, str):
         raw = raw.replace(",", " ").split()
     if not isinstance(raw, list) or not raw or not all(isinstance(f, str) and f.strip() for f in raw):
@@ -488,7 +488,9 @@ class PenthyPlugin(BeetsPlugin):
 
     @staticmethod
     def wanted(item, settings: Settings) -> bool:
-        return known_formats.normal_name(item.get("format") or "") in settings.formats
+        from penthy_model.formats import normal_name
+
+        return normal_name(item.get("format") or "") in settings.formats
 
     # -- the worker -------------------------------------------------------------------------
 
