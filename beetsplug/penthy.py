@@ -34,6 +34,7 @@ RESULT_FIELDS = (
     ("penthy_upsampled_from", "upsampled_from"),
     ("penthy_model", "model"),
     ("penthy_engine", "engine"),
+    ("penthy_codec", "codec"),
 )
 LOSSLESS, TRANSCODED, INCONCLUSIVE, ERROR = "lossless", "transcoded", "inconclusive", "error"
 ON_TRANSCODED = ("warn", "ask", "skip")
@@ -234,7 +235,15 @@ def apply_result(item, result, identity: str | None = None) -> None:
     """
     if result.verdict == ERROR:
         return
+    from penthy_model.scan import explain
+
     item["penthy_audio"] = identity
+    reason = explain(result)
+    if reason is None:
+        if "penthy_reason" in item:
+            del item["penthy_reason"]
+    else:
+        item["penthy_reason"] = reason
     for field, attr in RESULT_FIELDS:
         value = getattr(result, attr)
         if value is None:
@@ -279,7 +288,21 @@ def album_summary(album) -> dict:
     return {
         "penthy_min": min(scores) if scores else None,
         "penthy_transcoded": round(verdicts.count(TRANSCODED) / len(verdicts), 4) if verdicts else None,
+        "penthy_album_verdict": album_verdict(verdicts),
     }
+
+
+def album_verdict(verdicts: list) -> str | None:
+    """`transcoded` when every scored track is, `mixed` when some are, `lossless` when none
+    is and at least one is lossless, `inconclusive` when none could be judged."""
+    if not verdicts:
+        return None
+    transcoded = verdicts.count(TRANSCODED)
+    if transcoded == len(verdicts):
+        return TRANSCODED
+    if transcoded:
+        return "mixed"
+    return LOSSLESS if LOSSLESS in verdicts else INCONCLUSIVE
 
 
 def update_album(album) -> bool:
@@ -339,10 +362,13 @@ class PenthyPlugin(BeetsPlugin):
         "penthy_model": types.STRING,
         "penthy_engine": types.STRING,
         "penthy_audio": types.STRING,
+        "penthy_codec": types.STRING,
+        "penthy_reason": types.STRING,
     }
     album_types = {
         "penthy_min": Score(4),
         "penthy_transcoded": Score(2),
+        "penthy_album_verdict": types.STRING,
     }
 
     def __init__(self):

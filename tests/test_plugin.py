@@ -187,6 +187,9 @@ class TestImport(PenthyHelper):
         assert {a.album for a in self.lib.albums("penthy_transcoded:1")} == {"Fake"}
         (mixed,) = self.lib.albums("album:Mixed")
         assert mixed.penthy_transcoded == 0.5 and mixed.penthy_min == self.item("fake1").penthy
+        verdicts = {a.album: a.penthy_album_verdict for a in self.lib.albums()}
+        assert verdicts == {"Mixed": "mixed", "Clean": "lossless", "Fake": "transcoded"}
+        assert {a.album for a in self.lib.albums("penthy_album_verdict:mixed")} == {"Mixed"}
         # The album fields are stored on the album, not copied onto its tracks (which still
         # see them, as beets lets items read their album's fields).
         assert "penthy_min" not in self.item("genuine1")._values_flex
@@ -405,6 +408,10 @@ class TestCommand(PenthyHelper):
         assert self.titles("penthy_verdict:lossless") == {"genuine1", "genuine2"}
         # the score alone leaves fake1 inconclusive now; its MP3 granule grid still settles it
         assert self.titles("penthy_verdict:transcoded") == {"fake1"} and self.item("fake1").penthy == 0.0
+        # ... which is stored as its codec, with the reason in words
+        assert self.titles("penthy_codec:mp3") == {"fake1"}
+        assert "MP3" in self.item("fake1").penthy_reason
+        assert self.item("genuine1").get("penthy_codec") is None
 
     def test_threshold_overrides_and_the_low_content_threshold(self, tmp_path):
         plugin = self.plugin_obj()

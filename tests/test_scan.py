@@ -84,3 +84,18 @@ def test_errors_in_words(tmp_path):
             read_windows(path)
         assert describe(exc.value, path) == words, (name, str(exc.value))
     assert describe(PermissionError(13, "Permission denied", "/x")) == "permission denied"
+
+
+def test_transcoded_rows_say_why(tmp_path):
+    from penthy_model.report import write_report
+    from penthy_model.result import Result
+    from penthy_model.scan import explain
+
+    by_model = Result("/m/a.flac", "transcoded", score=0.08, model_score=0.08, cutoff_hz=16900)
+    by_grid = Result("/m/b.flac", "transcoded", score=0.0, model_score=0.6, codec="aac", grid_z=14.2)
+    assert explain(by_model) == "the spectrogram model scored 0.080, below its threshold; content stops at 16.9 kHz"
+    assert explain(by_grid).startswith("decoded from AAC (frame grid z 14.2)")
+    assert explain(Result("/m/c.flac", "lossless", score=0.9)) is None
+    assert explain(Result("/m/d.flac", "inconclusive", reason="too short")) == "too short"
+    html = write_report([by_model, by_grid], tmp_path / "r.html").read_text()
+    assert "content stops at 16.9 kHz" in html and "decoded from AAC" in html
