@@ -765,12 +765,18 @@ class PenthyPlugin(BeetsPlugin):
                               help="save a picture of each analysed file's spectrum in DIR")
         cmd.parser.add_option("--report", metavar="FILE", default=None,
                               help="write an HTML report of the analysed files to FILE")
+        cmd.parser.add_option("--summary", action="store_true", default=False,
+                              help="show what the database holds (verdicts, codecs, stale or missing "
+                                   "verdicts, albums with suspects), analysing nothing")
         cmd.parser.add_album_option()
         cmd.func = self.command
         return [cmd]
 
     def command(self, lib, opts, args):
         settings = self.settings()
+        if opts.summary:
+            self.summary(lib, opts, args, settings)
+            return
         if opts.jobs is not None and opts.jobs < 1:
             raise _error("--jobs must be at least 1")
         jobs = opts.jobs or settings.threads
@@ -870,3 +876,56 @@ class PenthyPlugin(BeetsPlugin):
         if run.interrupted:
             raise KeyboardInterrupt
         _raise_for_tags(run.tags)
+
+    def summary(self, lib, opts, args, settings: Settings) -> None:
+        """`beet penthy --summary [QUERY]`: counts from the database, nothing analysed."""
+        from penthy_model.inference import Model, ModelError
+
+        try:
+            version = Model(settings.model).version  # reads the sidecar only
+        except ModelError as exc:
+            raise _error(str(exc)) from None
+        if opts.album:
+            items = [item for album in lib.albums(args) for item in album.items()]
+        else:
+            items = list(lib.items(args))
+        lossless = [i for i in items if self.wanted(i, settings)]
+        verdicts = {LOSSLESS: 0, TRANSCODED: 0, INCONCLUSIVE: 0, "not yet scored": 0}
+        codecs, stale, engine = {}, 0, current_engine()
+        albums = {}
+        for item in lossless:
+            verdict = item.get("penthy_verdict")
+            if verdict is None:
+                verdicts["not yet scored"] += 1
+                continue
+            verdicts[verdict] = verdicts.get(verdict, 0) + 1
+            if item.get("penthy_model") != version or item.get("penthy_engine") != engine:
+                stale += 1
+            codec = item.get("penthy_codec")
+            if codec:
+                codecs[codec] = codecs.get(codec, 0) + 1
+            elif verdict == TRANSCODED:
+                codecs["no codec found"] = codecs.get("no codec found", 0) + 1
+            if item.album_id:
+                judged, bad = albums.get(item.album_id, (0, 0))
+                albums[item.album_id] = (judged + 1, bad + (verdict == TRANSCODED))
+
+        def counted(pairs):
+            return ", ".join(f"{n} {name}" for name, n in pairs) or "none"
+
+        ui.print_(f"penthy: {len(lossless)} lossless track{'' if len(lossless) == 1 else 's'} "
+                  f"of {len(items)} matched")
+        ui.print_(f"  verdicts: {counted((k, v) for k, v in verdicts.items() if v or k in (LOSSLESS, TRANSCODED))}")
+        ui.print_(f"  codecs:   {counted(sorted(codecs.items(), key=lambda kv: (-kv[1], kv[0])))}")
+        ui.print_(f"  stale:    {stale} scored by another model or engine than {version} / {engine}"
+                  + (" (`beet penthy` redoes them)" if stale else ""))
+        suspects = [(bad / judged, bad, judged, album_id) for album_id, (judged, bad) in albums.items() if bad]
+        suspects.sort(key=lambda s: (-s[0], -s[1], s[3]))
+        if not suspects:
+            ui.print_("  albums with suspects: none")
+            return
+        ui.print_("  albums with suspects, worst first:")
+        for share, bad, judged, album_id in suspects:
+            album = lib.get_album(album_id)
+            name = f"{album.get('albumartist') or '?'} - {album.get('album') or '?'}" if album else f"album {album_id}"
+            ui.print_(f"    {share:4.0%}  {name} ({bad} of {judged} tracks transcoded)")

@@ -784,6 +784,37 @@ class TestStoredResults(PenthyHelper):
         assert "1 analysed" in self.out(capsys, "penthy")
 
 
+class TestSummary(PenthyHelper):
+    def test_summary_counts_a_small_library(self, capsys, monkeypatch):
+        self.import_asis(self.album("Mixed", "genuine1", "fake1", "lossy"), self.album("Clean", "genuine2"),
+                         self.album("Fake", "fake2", "fake3"))
+        self.config["penthy"]["auto"] = False
+        self.import_asis(self.album("New", "genuine3"))
+        item = self.item("genuine2")
+        item.penthy_model = "tiny-test-0"  # scored by an older model
+        item.store()
+        fake = self.item("fake3")
+        fake.penthy_codec = "aac"
+        fake.store()
+        from penthy_model.analyze import Analyzer
+
+        monkeypatch.setattr(Analyzer, "analyze", lambda *a: pytest.fail("--summary analysed a file"))
+        capsys.readouterr()
+        self.run_command("penthy", "--summary")
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == "penthy: 6 lossless tracks of 7 matched"
+        assert lines[1] == "  verdicts: 2 lossless, 3 transcoded, 1 not yet scored"
+        assert lines[2] == "  codecs:   2 no codec found, 1 aac"
+        assert lines[3].startswith("  stale:    1 scored by another model")
+        assert lines[4] == "  albums with suspects, worst first:"
+        assert lines[5].split() == ["100%", "Artist", "-", "Fake", "(2", "of", "2", "tracks", "transcoded)"]
+        assert lines[6].split()[:4] == ["50%", "Artist", "-", "Mixed"] and len(lines) == 7
+        capsys.readouterr()
+        self.run_command("penthy", "--summary", "album:Clean")
+        out = capsys.readouterr().out
+        assert "1 lossless track of 1 matched" in out and "albums with suspects: none" in out
+
+
 def test_front_ends_do_not_import_each_other():
     plugin = (ROOT / "beetsplug" / "penthy.py").read_text()
     cli = (ROOT / "penthy_model" / "cli.py").read_text()
