@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import fields as dataclass_fields
 
 from . import formats
 from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
@@ -33,8 +34,13 @@ def format_line(r: Result) -> str:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="penthy", description="Tell genuine lossless audio from lossy transcodes.")
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched recursively)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per file")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (searched recursively)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object per file")
+    output.add_argument("--csv", action="store_true",
+                        help="print a CSV table: a header, then one row per file with the JSON fields as columns")
+    parser.add_argument("--version", action="store_true",
+                        help="print the package, engine and model versions and exit")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="files analysed at once (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads per file (default 1)")
     parser.add_argument("--threshold", type=float, default=None,
@@ -47,6 +53,8 @@ def parse_args(argv):
                         help="write one self-contained HTML report of the scan, with pictures when "
                              "matplotlib is installed")
     args = parser.parse_args(argv)
+    if not args.paths and not args.version:
+        parser.error("the following arguments are required: PATH")
     if args.jobs < 1 or args.threads < 1:
         parser.error("--jobs and --threads must be at least 1")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
@@ -54,8 +62,55 @@ def parse_args(argv):
     return args
 
 
+def versions(model_path=None) -> str:
+    """The package, engine and model versions, in one line."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from . import __version__ as engine
+    from .inference import Model, ModelError
+
+    try:
+        package = version("penthy")
+    except PackageNotFoundError:
+        package = engine
+    try:
+        model = Model(model_path)
+        model_text = f"model {model.version} ({model.path})"
+    except ModelError as exc:
+        model_text = f"model: {exc}"
+    return f"penthy {package}, engine {engine}, {model_text}"
+
+
+CSV_FIELDS = [f.name for f in dataclass_fields(Result)]
+
+
+class CsvRows:
+    """``--csv``: the header once, then one row per result; lists as space-separated values."""
+
+    def __init__(self, stream=None):
+        import csv
+
+        self.writer = csv.writer(stream if stream is not None else sys.stdout, lineterminator="\n")
+        self.writer.writerow(CSV_FIELDS)
+
+    def add(self, r: Result):
+        row = []
+        for name in CSV_FIELDS:
+            value = getattr(r, name)
+            if value is None:
+                value = ""
+            elif isinstance(value, (list, tuple)):
+                value = " ".join(str(v) for v in value)
+            row.append(value)
+        self.writer.writerow(row)
+        sys.stdout.flush()
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.version:
+        _print(versions(args.model))
+        return EXIT_OK
     evidence = None
     if args.plot or args.report:
         from .plots import INSTALL_HINT, available
@@ -94,12 +149,16 @@ def scan(args, evidence: Evidence | None = None) -> int:
 
     counts = {LOSSLESS: 0, TRANSCODED: 0, INCONCLUSIVE: 0, ERROR: 0, SKIPPED: 0}
     progress = Progress()
+    table = CsvRows() if args.csv else None
 
     def emit(r: Result):
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
         if evidence is not None:
             evidence.add(r)
-        if args.json:
+        if table is not None:
+            progress.clear()
+            table.add(r)
+        elif args.json:
             _print(json.dumps(r.to_dict()))
         elif not args.quiet or r.verdict in (TRANSCODED, ERROR):
             progress.clear()
@@ -135,7 +194,7 @@ def scan(args, evidence: Evidence | None = None) -> int:
     finally:
         results.close()
     progress.clear()
-    if not args.json and code is None:
+    if not (args.json or args.csv) and code is None:
         took = time.monotonic() - started
         n = len(entries) - counts[SKIPPED]
         skipped = f", {counts[SKIPPED]} skipped" if counts[SKIPPED] else ""

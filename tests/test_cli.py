@@ -213,3 +213,32 @@ def test_interrupted_run_writes_the_report_of_what_finished(tmp_path, model_path
     assert code == 130 and "interrupted" in err
     html = report.read_text()
     assert "fake.flac" in html and "genuine.flac" not in html
+
+
+def test_csv_has_the_json_fields_as_columns(tmp_path, model_path, pair, capsys):
+    import csv
+    import io
+
+    import soundfile as sf
+
+    mp3 = tmp_path / "song.mp3"
+    sf.write(str(mp3), music(2.0, seed=3), 44100, format="MP3")
+    code, out, _ = run(capsys, pair[0], pair[1], mp3, "--model", model_path, "--csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    _, js, _ = run(capsys, pair[0], "--model", model_path, "--json")
+    assert list(rows[0]) == list(json.loads(js))  # the same fields, in the same order
+    assert [r["verdict"] for r in rows] == ["lossless", "transcoded", "skipped"]
+    assert float(rows[0]["score"]) > 0.7 and rows[0]["reason"] == ""
+    assert len(rows[0]["window_scores"].split()) == len(json.loads(js)["window_scores"])
+    assert rows[2]["reason"] == "MP3 is not a lossless format" and code == 1
+
+
+def test_version(model_path, capsys):
+    import penthy_model
+
+    code, out, _ = run(capsys, "--version", "--model", model_path)
+    assert code == 0
+    assert f"engine {penthy_model.__version__}" in out and "model tiny-test-1" in out
+    assert out.startswith("penthy ")
+    with pytest.raises(SystemExit):
+        main([])  # no PATH and no --version
