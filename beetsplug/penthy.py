@@ -467,6 +467,11 @@ class PenthyPlugin(BeetsPlugin):
 
         if "penthy" not in MediaFile.__dict__ or item.get("penthy_verdict") is None:
             return
+        try:
+            if self.config["write_tag"].get() is not True:
+                return
+        except Exception:  # noqa: BLE001 - a bad value is reported by the commands, not here
+            return
         tags["penthy"] = item.get("penthy")
         if path == item.path and (item.get("penthy_audio") or "").startswith("stat:"):
             from penthy_model.scan import audio_identity
