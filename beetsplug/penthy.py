@@ -379,7 +379,7 @@ class PenthyPlugin(BeetsPlugin):
             "threads": "auto",
             "write_tag": False,
             "threshold": None,
-            "formats": ["FLAC", "WAV", "AIFF"],
+            "formats": ["FLAC", "WAV", "AIFF", "ALAC", "WavPack", "APE"],
             "model": None,
             "on_transcoded": "warn",
         })
@@ -618,18 +618,30 @@ class PenthyPlugin(BeetsPlugin):
         settings = self.settings()
         if settings.auto and not session.config["pretend"].get(bool):
             self.load_model(settings)
-            self._warn_left_out(settings)
         self._import_settings = settings
+        self._left_out_said = False
         with self._early_lock:
             self._early.clear()
 
-    def _warn_left_out(self, settings: Settings) -> None:
-        if settings.left_out:
-            from penthy_model.formats import FORMATS_EXTRA_HINT
+    def _warn_left_out(self, settings: Settings, items) -> bool:
+        """Say once that tracks in a format of `formats` needing the extra are left out;
+        True when there were such tracks."""
+        if not settings.left_out:
+            return False
+        from penthy_model.formats import FORMATS_EXTRA_HINT, normal_name
 
-            self._log.warning("{} in `formats` need{} the formats extra, not installed: {}; those files are "
-                              "left out", ", ".join(settings.left_out), "s" if len(settings.left_out) == 1 else "",
-                              FORMATS_EXTRA_HINT)
+        found = {}
+        for item in items:
+            name = normal_name(item.get("format") or "")
+            if name in settings.left_out:
+                found[name] = found.get(name, 0) + 1
+        if not found:
+            return False
+        total = sum(found.values())
+        self._log.warning("{} track{} left out ({}): reading them needs the formats extra: {}", total,
+                          "" if total == 1 else "s", ", ".join(f"{n} {k}" for k, n in sorted(found.items())),
+                          FORMATS_EXTRA_HINT)
+        return True
 
     def _settings_for_import(self) -> Settings:
         if self._import_settings is None:
@@ -711,6 +723,8 @@ class PenthyPlugin(BeetsPlugin):
             items = task.imported_items()
             with self._early_lock:
                 early = {i.path: self._early.pop(i.path) for i in items if i.path in self._early}
+            if not getattr(self, "_left_out_said", False):
+                self._left_out_said = self._warn_left_out(settings, items)
             plan = self.plan(items, settings, settings.force)
             if not plan.lossless:
                 return
@@ -795,7 +809,6 @@ class PenthyPlugin(BeetsPlugin):
         evidence = self._evidence(opts)  # destinations checked before anything is analysed
         try:
             self.load_model(settings)
-            self._warn_left_out(settings)
             self._command(lib, opts, args, settings, jobs, force, write, pretend, evidence)
         finally:
             if evidence is not None:
@@ -826,6 +839,7 @@ class PenthyPlugin(BeetsPlugin):
             items = [item for album in lib.albums(args) for item in album.items()]
         else:
             items = list(lib.items(args))
+        self._warn_left_out(settings, items)
         plan = self.plan(items, settings, force)
         outcome = Outcome()
         if write and opts.write:

@@ -523,12 +523,18 @@ class TestCommand(PenthyHelper):
         from penthy_model import formats
 
         monkeypatch.setattr(formats, "extra_available", lambda: False)
-        self.config["penthy"]["formats"] = ["FLAC", "WavPack", "ALAC"]
+        item = self.item("genuine1")
+        item.format = "ALAC"  # as beets names an ALAC .m4a (no decoding happens here)
+        item.store()
         with caplog.at_level(logging.WARNING):
-            out = self.out(capsys, "album:A")
-        assert "2 analysed" in out
+            out = self.out(capsys, "album:A")  # the default formats include ALAC
+        assert "1 analysed" in out and "genuine1" not in out
         said = [r.getMessage() for r in caplog.records if "formats extra" in r.getMessage()]
-        assert len(said) == 1 and "ALAC, WAVPACK" in said[0] and "pip install" in said[0]
+        assert len(said) == 1 and "1 track left out (1 ALAC)" in said[0] and "pip install" in said[0]
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            self.out(capsys, "album:B")  # no such track there: nothing said
+        assert not [r for r in caplog.records if "formats extra" in r.getMessage()]
 
     def test_model_without_its_sidecar(self, tmp_path):
         lonely = tmp_path / "lonely.onnx"
