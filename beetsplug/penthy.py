@@ -406,6 +406,7 @@ class PenthyPlugin(BeetsPlugin):
             if "penthy" not in MediaFile.__dict__:  # else loaded twice in one process
                 MediaFile.add_field("penthy", media_field())
         self._unchanged_before_write = {}
+        self._left_out_said = False
 
         self.import_stages = [self.import_stage]
         self.register_listener("import_begin", self.import_begin)
@@ -723,7 +724,7 @@ class PenthyPlugin(BeetsPlugin):
             items = task.imported_items()
             with self._early_lock:
                 early = {i.path: self._early.pop(i.path) for i in items if i.path in self._early}
-            if not getattr(self, "_left_out_said", False):
+            if not self._left_out_said:
                 self._left_out_said = self._warn_left_out(settings, items)
             plan = self.plan(items, settings, settings.force)
             if not plan.lossless:

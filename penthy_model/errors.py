@@ -35,9 +35,9 @@ _SNDFILE = (
     ("psf_fseek", "truncated or corrupt {format}"),
     ("file ends early", "truncated or corrupt {format}"),
     ("unexpected end of file", "truncated or corrupt {format}"),
-    ("format not recognised", "not a {format} file, or a corrupt one"),
-    ("format not recognized", "not a {format} file, or a corrupt one"),
-    ("unimplemented format", "a {format} variant libsndfile cannot decode"),
+    ("format not recognised", "not {a_format} file, or a corrupt one"),
+    ("format not recognized", "not {a_format} file, or a corrupt one"),
+    ("unimplemented format", "{a_format} variant libsndfile cannot decode"),
     ("malformed file", "corrupt {format} file"),
     ("flac", "truncated or corrupt {format}"),  # FLAC decoder errors (lost sync, bad header, CRC)
 )
@@ -101,9 +101,10 @@ def describe(exc: BaseException, path=None) -> str:
     if path is not None:
         ext = os.path.splitext(os.fsdecode(path))[1].lower()
         fmt = _FORMAT_NAMES.get(ext, "audio")
+        a_format = f"{'an' if fmt[0] in 'AEIOUaeiou' else 'a'} {fmt}"
         for needle, words in _SNDFILE:
             if needle in lower:
-                return words.format(format=fmt)
+                return words.format(format=fmt, a_format=a_format)
         if "system error" in lower:
             return f"cannot read the {fmt} file"
     return _without_paths(text, path)
