@@ -139,7 +139,7 @@ def test_ctrl_c_with_jobs_exits(tmp_path, model_path, pair):
     import subprocess
     import sys
 
-    for n in range(12):
+    for n in range(30):  # far more than can finish between the first line and the signal
         (tmp_path / f"{n:02d}.flac").write_bytes(pair[n % 2].read_bytes())
     env = dict(os.environ, PYTHONPATH=ROOT)
     proc = subprocess.Popen([sys.executable, "-m", "penthy_model.cli", str(tmp_path), "--model", str(model_path),
