@@ -1,0 +1,242 @@
+"""Reading ALAC, WavPack and APE windows through PyAV (the optional `formats` extra).
+
+:class:`AvReader` gives :func:`penthy_model.audio.read_windows` what soundfile gives it for
+FLAC: the stream's rate, channels, length and stored depth, and ``read(start, length)``,
+which returns exactly the samples ``start`` to ``start + length`` without decoding the rest
+of the file. A seek lands on the packet that holds ``start`` (or one before it); the reader
+decodes forward from there and cuts at the wanted sample, using the packets' timestamps, so
+the windows are the same samples a FLAC of the same PCM gives.
+
+Integer PCM comes back as int32 with the stored bits at the top of the word, as
+``soundfile.read(..., dtype="int32")`` gives it (FFmpeg's ALAC, WavPack and APE decoders
+already left-justify 24-bit samples in 32 bits; 16- and 8-bit ones are shifted here), which
+the bit-depth check relies on. The stored depth of a 32-bit decode (24 or 32 bits) is read
+from the codec's own header, since FFmpeg's decoders do not pass it through PyAV.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from fractions import Fraction
+
+import numpy as np
+
+from .formats import ExtraMissing, NotLossless, codec_format, format_of
+
+# After a seek that landed past the wanted sample (a demuxer may round up), seek again this
+# many samples earlier, doubling, at most this many times.
+_BACKOFF_SAMPLES = 1 << 16
+_BACKOFF_TRIES = 6
+_HEADER_BYTES = 1 << 16  # where a WavPack or APE header is looked for
+
+
+def _import_av(format_name: str | None = None):
+    try:
+        import av
+    except ImportError as exc:
+        raise ExtraMissing(format_name) from exc
+    return av
+
+
+def _open_container(av, path):
+    """``av.open`` for a str or bytes path, names that are not valid UTF-8 included."""
+    name = os.fsdecode(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes: FFmpeg needs UTF-8, so hand it a file object
+        return av.open(open(os.fsencode(path), "rb"), "r")
+    return av.open(name, "r")
+
+
+def _audio_stream(container, path):
+    if not container.streams.audio:
+        raise ValueError(f"no audio stream in {os.fsdecode(path)}")
+    return container.streams.audio[0]
+
+
+def _reraise(exc: Exception):
+    """FFmpeg errors as the builtin exceptions the engine catches (most already are)."""
+    if isinstance(exc, (OSError, ValueError, RuntimeError)):
+        raise exc
+    raise RuntimeError(str(exc) or type(exc).__name__) from exc
+
+
+def probe_codec(path) -> str:
+    """The FFmpeg codec name of the first audio stream of ``path`` (opens the header only)."""
+    av = _import_av(format_of(path))
+    try:
+        with _open_container(av, path) as container:
+            return _audio_stream(container, path).codec_context.name
+    except av.FFmpegError as exc:
+        _reraise(exc)
+
+
+def _alac_bits(extradata: bytes | None) -> int | None:
+    """Sample size from the ALAC magic cookie (ALACSpecificConfig.bitDepth)."""
+    if not extradata:
+        return None
+    at = extradata.find(b"alac")
+    offset = at + 4 + 4 + 4 + 1 if at >= 0 else 5  # after 'alac', version/flags, frameLength, compatibleVersion
+    return extradata[offset] if len(extradata) > offset else None
+
+
+def _wavpack_bits(path) -> int | None:
+    """Bytes per sample from the first WavPack block header (flags bits 0-1)."""
+    with open(os.fsencode(path), "rb") as f:
+        head = f.read(_HEADER_BYTES)
+    at = head.find(b"wvpk")
+    if at < 0 or len(head) < at + 28:
+        return None
+    (flags,) = struct.unpack_from("<I", head, at + 24)
+    return ((flags & 3) + 1) * 8
+
+
+def _ape_bits(path) -> int | None:
+    """Bits per sample from a Monkey's Audio header (descriptor layout from version 3.98)."""
+    with open(os.fsencode(path), "rb") as f:
+        head = f.read(_HEADER_BYTES)
+    at = head.find(b"MAC ")
+    if at < 0 or len(head) < at + 64:
+        return None
+    (version,) = struct.unpack_from("<H", head, at + 4)
+    if version >= 3980:
+        (descriptor,) = struct.unpack_from("<I", head, at + 8)
+        header = at + descriptor
+        if len(head) < header + 16:
+            return None
+        return struct.unpack_from("<H", head, header + 16)[0]
+    (flags,) = struct.unpack_from("<H", head, at + 8)
+    return 8 if flags & 1 else 24 if flags & 8 else 16
+
+
+class AvReader:
+    """One audio stream opened through PyAV, read a window at a time (see the module doc).
+
+    ``subtype`` follows soundfile's names ("PCM_16", "PCM_24", "PCM_32", "PCM_U8", "FLOAT",
+    "DOUBLE"; "PCM_20" and the like for odd ALAC depths) and ``format`` the table's
+    ("ALAC", "WAVPACK", "APE"). Raises :class:`~penthy_model.formats.NotLossless` for a
+    lossy stream and :class:`~penthy_model.formats.ExtraMissing` without PyAV.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        av = self._av = _import_av(format_of(path))
+        try:
+            self.container = _open_container(av, path)
+        except av.FFmpegError as exc:
+            _reraise(exc)
+        try:
+            self._setup()
+        except BaseException:
+            self.container.close()
+            raise
+
+    def _setup(self) -> None:
+        stream = self.stream = _audio_stream(self.container, self.path)
+        context = stream.codec_context
+        self.format, lossless = codec_format(context.name)
+        if not lossless:
+            raise NotLossless(self.format, self.path)
+        self.samplerate = int(context.sample_rate)
+        self.channels = int(context.channels)
+        if not self.samplerate or not self.channels:
+            raise ValueError(f"{os.fsdecode(self.path)}: the stream declares no sample rate or channels")
+        self._to_samples = stream.time_base * self.samplerate  # stream ticks -> samples
+        if stream.duration is not None and stream.duration > 0:
+            self.frames = int(stream.duration * self._to_samples)
+        elif self.container.duration:  # microseconds, for streams that do not state their length
+            self.frames = int(Fraction(self.container.duration, 1_000_000) * self.samplerate)
+        else:
+            raise ValueError(f"{os.fsdecode(self.path)}: the stream does not say how long it is")
+        sample_format = context.format.name.rstrip("p")  # planar or packed: the same samples
+        self.is_int = sample_format in ("u8", "s16", "s32")
+        if sample_format == "u8":
+            self.subtype, self._shift = "PCM_U8", 24
+        elif sample_format == "s16":
+            self.subtype, self._shift = "PCM_16", 16
+        elif sample_format == "s32":
+            bits = self._stored_bits()
+            bits = bits if bits and 16 < bits <= 32 else 32
+            self.subtype, self._shift = f"PCM_{bits}", 0
+        elif sample_format == "flt":
+            self.subtype = "FLOAT"
+        elif sample_format == "dbl":
+            self.subtype = "DOUBLE"
+        else:
+            raise ValueError(f"{os.fsdecode(self.path)}: unsupported sample format {context.format.name}")
+
+    def _stored_bits(self) -> int | None:
+        """The depth a 32-bit decode really stores (24 or 32 bits...), from the codec's header."""
+        if self.format == "ALAC":
+            return _alac_bits(self.stream.codec_context.extradata)
+        if self.format == "WAVPACK":
+            return _wavpack_bits(self.path)
+        if self.format == "APE":
+            return _ape_bits(self.path)
+        return None
+
+    def close(self) -> None:
+        self.container.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def _convert(self, frame) -> np.ndarray:
+        """A decoded frame as (samples, channels): left-justified int32, or float32."""
+        data = frame.to_ndarray()
+        data = data if frame.format.is_planar else data.reshape(-1, self.channels).T
+        if not self.is_int:
+            return np.ascontiguousarray(data.T, dtype=np.float32)
+        out = data.T.astype(np.int32)
+        if self.subtype == "PCM_U8":
+            out -= 128
+        if self._shift:
+            out <<= self._shift
+        return out
+
+    def _seek(self, sample: int) -> None:
+        self.container.seek(int(sample / self._to_samples), stream=self.stream, backward=True)
+
+    def read(self, start: int, length: int) -> np.ndarray:
+        """Samples ``start`` to ``start + length`` (of every channel), exactly.
+
+        Raises ``RuntimeError`` when the stream ends early or its packets carry no
+        timestamps, ``ValueError`` for corrupt data.
+        """
+        try:
+            return self._read(start, length)
+        except self._av.FFmpegError as exc:
+            _reraise(exc)
+
+    def _read(self, start: int, length: int) -> np.ndarray:
+        end = start + length
+        target, backoff = start, _BACKOFF_SAMPLES
+        for _ in range(_BACKOFF_TRIES + 1):
+            self._seek(target)
+            chunks, position = [], None
+            for frame in self.container.decode(self.stream):
+                if position is None:
+                    if frame.pts is None:
+                        raise RuntimeError(f"{os.fsdecode(self.path)}: the decoder gives no timestamps to seek by")
+                    position = int(round(frame.pts * self._to_samples))
+                    if position > start:  # landed past the window: seek further back
+                        break
+                count = frame.samples
+                if position + count > start:
+                    data = self._convert(frame)
+                    chunks.append(data[max(start - position, 0):end - position])
+                position += count
+                if position >= end:
+                    return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+            else:
+                got = sum(len(c) for c in chunks)
+                raise RuntimeError(f"{os.fsdecode(self.path)}: file ends early: read {got} of {length} "
+                                   f"samples at {start}")
+            if target == 0:
+                break
+            target, backoff = max(target - backoff, 0), backoff * 2
+        raise RuntimeError(f"{os.fsdecode(self.path)}: cannot seek to sample {start}")
