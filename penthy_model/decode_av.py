@@ -82,14 +82,17 @@ def _alac_bits(extradata: bytes | None) -> int | None:
 
 
 def _wavpack_bits(path) -> int | None:
-    """Bytes per sample from the first WavPack block header (flags bits 0-1)."""
+    """Bits per sample from the first WavPack block header, as libwavpack counts them.
+
+    Bytes stored per sample (flags bits 0-1) times 8, less the shift (flags bits 13-17).
+    """
     with open(os.fsencode(path), "rb") as f:
         head = f.read(_HEADER_BYTES)
     at = head.find(b"wvpk")
     if at < 0 or len(head) < at + 28:
         return None
     (flags,) = struct.unpack_from("<I", head, at + 24)
-    return ((flags & 3) + 1) * 8
+    return ((flags & 3) + 1) * 8 - ((flags >> 13) & 31)
 
 
 def _ape_bits(path) -> int | None:
@@ -150,24 +153,23 @@ class AvReader:
         else:
             raise ValueError(f"{os.fsdecode(self.path)}: the stream does not say how long it is")
         sample_format = context.format.name.rstrip("p")  # planar or packed: the same samples
-        self.is_int = sample_format in ("u8", "s16", "s32")
-        if sample_format == "u8":
-            self.subtype, self._shift = "PCM_U8", 24
-        elif sample_format == "s16":
-            self.subtype, self._shift = "PCM_16", 16
-        elif sample_format == "s32":
+        width = {"u8": 8, "s16": 16, "s32": 32}.get(sample_format)
+        self.is_int = width is not None
+        self._u8 = sample_format == "u8"
+        if self.is_int:
+            self._shift = 32 - width
+            # The decode's width is not always the stored depth: FFmpeg gives 24-bit audio
+            # in 32 bits and 8-bit WavPack in 16, both left-justified; the header knows.
             bits = self._stored_bits()
-            bits = bits if bits and 16 < bits <= 32 else 32
-            self.subtype, self._shift = f"PCM_{bits}", 0
-        elif sample_format == "flt":
-            self.subtype = "FLOAT"
-        elif sample_format == "dbl":
-            self.subtype = "DOUBLE"
+            bits = bits if bits and 8 <= bits <= width else width
+            self.subtype = {8: "PCM_U8" if self._u8 else "PCM_S8"}.get(bits, f"PCM_{bits}")
+        elif sample_format in ("flt", "dbl"):
+            self.subtype = "FLOAT" if sample_format == "flt" else "DOUBLE"
         else:
             raise ValueError(f"{os.fsdecode(self.path)}: unsupported sample format {context.format.name}")
 
     def _stored_bits(self) -> int | None:
-        """The depth a 32-bit decode really stores (24 or 32 bits...), from the codec's header."""
+        """The depth the codec's header declares (FFmpeg's decoders do not pass it through PyAV)."""
         if self.format == "ALAC":
             return _alac_bits(self.stream.codec_context.extradata)
         if self.format == "WAVPACK":
@@ -192,7 +194,7 @@ class AvReader:
         if not self.is_int:
             return np.ascontiguousarray(data.T, dtype=np.float32)
         out = data.T.astype(np.int32)
-        if self.subtype == "PCM_U8":
+        if self._u8:
             out -= 128
         if self._shift:
             out <<= self._shift
