@@ -39,14 +39,30 @@ def _import_av(format_name: str | None = None):
     return av
 
 
-def _open_container(av, path):
-    """``av.open`` for a str or bytes path, names that are not valid UTF-8 included."""
-    name = os.fsdecode(path)
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # undecodable bytes: FFmpeg needs UTF-8, so hand it a file object
-        return av.open(open(os.fsencode(path), "rb"), "r")
-    return av.open(name, "r")
+class _Opened:
+    """``av.open`` for a str or bytes path, names that are not valid UTF-8 included.
+
+    FFmpeg wants a UTF-8 name; a name with undecodable bytes is handed over as a file
+    object instead, closed with the container.
+    """
+
+    def __init__(self, av, path):
+        name, self.file = os.fsdecode(path), None
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            self.file = open(os.fsencode(path), "rb")
+        try:
+            self.container = av.open(self.file if self.file is not None else name, "r")
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if getattr(self, "container", None) is not None:
+            self.container.close()
+        if self.file is not None:
+            self.file.close()
 
 
 def _audio_stream(container, path):
@@ -55,21 +71,26 @@ def _audio_stream(container, path):
     return container.streams.audio[0]
 
 
-def _reraise(exc: Exception):
-    """FFmpeg errors as the builtin exceptions the engine catches (most already are)."""
-    if isinstance(exc, (OSError, ValueError, RuntimeError)):
-        raise exc
-    raise RuntimeError(str(exc) or type(exc).__name__) from exc
+def _reraise(exc: Exception, path):
+    """An FFmpeg error as a builtin exception the engine catches, in words (no FFmpeg errno)."""
+    if isinstance(exc, OSError) and not isinstance(exc, (ValueError, RuntimeError)):
+        raise exc  # file not found, permission denied...: already says which file
+    words = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    message = f"cannot decode {os.fsdecode(path)}: {words}"
+    raise (ValueError if isinstance(exc, ValueError) else RuntimeError)(message) from exc
 
 
 def probe_codec(path) -> str:
     """The FFmpeg codec name of the first audio stream of ``path`` (opens the header only)."""
     av = _import_av(format_of(path))
     try:
-        with _open_container(av, path) as container:
-            return _audio_stream(container, path).codec_context.name
+        opened = _Opened(av, path)
     except av.FFmpegError as exc:
-        _reraise(exc)
+        _reraise(exc, path)
+    try:
+        return _audio_stream(opened.container, path).codec_context.name
+    finally:
+        opened.close()
 
 
 def _alac_bits(extradata: bytes | None) -> int | None:
@@ -126,13 +147,14 @@ class AvReader:
         self.path = path
         av = self._av = _import_av(format_of(path))
         try:
-            self.container = _open_container(av, path)
+            self._opened = _Opened(av, path)
         except av.FFmpegError as exc:
-            _reraise(exc)
+            _reraise(exc, path)
+        self.container = self._opened.container
         try:
             self._setup()
         except BaseException:
-            self.container.close()
+            self.close()
             raise
 
     def _setup(self) -> None:
@@ -179,7 +201,7 @@ class AvReader:
         return None
 
     def close(self) -> None:
-        self.container.close()
+        self._opened.close()
 
     def __enter__(self):
         return self
@@ -212,7 +234,7 @@ class AvReader:
         try:
             return self._read(start, length)
         except self._av.FFmpegError as exc:
-            _reraise(exc)
+            _reraise(exc, self.path)
 
     def _read(self, start: int, length: int) -> np.ndarray:
         end = start + length

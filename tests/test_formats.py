@@ -5,6 +5,7 @@ windows read back must be the same samples and the verdict the same. ALAC and Wa
 made with the ``ffmpeg``/``wavpack`` tools where installed, else with PyAV's own encoders.
 """
 
+import os
 import shutil
 import struct
 import subprocess
@@ -240,12 +241,18 @@ def test_without_the_extra_the_message_says_how_to_get_it(tmp_path, monkeypatch,
     assert read_windows(flac).bits == 16  # soundfile's formats do not need the extra
 
 
-def test_broken_extra_format_file_is_an_error_result(tmp_path, model_path):
-    _av()
+def test_broken_extra_format_files_are_error_results(containers, tmp_path, model_path):
+    analyzer = Analyzer(model_path)
     bad = tmp_path / "bad.wv"
     bad.write_bytes(b"wvpk" + bytes(200))
-    r = Analyzer(model_path).analyze(bad)
+    r = analyzer.analyze(bad)
     assert r.verdict == ERROR and r.reason
+    for name in ("alac", "wavpack"):  # cut in half: the header promises more than there is
+        data = containers[name].read_bytes()
+        cut = tmp_path / ("cut" + containers[name].suffix)
+        cut.write_bytes(data[:len(data) // 2])
+        r = analyzer.analyze(cut)
+        assert r.verdict == ERROR and r.reason, (name, r)
 
 
 def test_ape_header_depths():
@@ -269,3 +276,17 @@ def test_ape_header_depths():
             path = Path(d) / "x.ape"
             path.write_bytes(data)
             assert _ape_bits(path) == bits
+
+
+def test_names_that_are_not_utf8(containers, tmp_path):
+    """The engine hands paths over as bytes; FFmpeg wants UTF-8, so such a name goes as a file object."""
+    ref = read_windows(containers["wav"])
+    for name in ("alac", "wavpack"):
+        path = os.fsencode(tmp_path) + b"/caf\xe9" + os.fsencode(containers[name].suffix)
+        try:
+            shutil.copyfile(containers[name], path)
+        except OSError:
+            pytest.skip("this file system refuses names that are not UTF-8")
+        w = read_windows(path)
+        assert w.starts == ref.starts and all(np.array_equal(a, b) for a, b in zip(w.ints, ref.ints)), name
+        assert formats.probe(path).lossless
