@@ -10,8 +10,13 @@ the windows are the same samples a FLAC of the same PCM gives.
 Integer PCM comes back as int32 with the stored bits at the top of the word, as
 ``soundfile.read(..., dtype="int32")`` gives it (FFmpeg's ALAC, WavPack and APE decoders
 already left-justify 24-bit samples in 32 bits; 16- and 8-bit ones are shifted here), which
-the bit-depth check relies on. The stored depth of a 32-bit decode (24 or 32 bits) is read
-from the codec's own header, since FFmpeg's decoders do not pass it through PyAV.
+the bit-depth check relies on. The stored depth is read from the codec's own header (the
+ALAC cookie, the WavPack block header, the APE header), since FFmpeg's decoders do not pass
+it through PyAV and their sample format only gives the width they decode to (24-bit audio
+comes in 32 bits, 8-bit WavPack in 16).
+
+Reading 12 windows of a 4-minute file decodes about 4% of it for ALAC, 5% for WavPack
+and 9-17% for APE, whose frames are long (73728 samples and more).
 """
 
 from __future__ import annotations
