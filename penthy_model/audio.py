@@ -4,6 +4,10 @@ A file is never decoded whole: :func:`read_windows` seeks to up to ``MAX_WINDOWS
 positions spread over the track and reads one window at each, so memory and time do not
 grow with the track's length. Integer PCM is read as int32 (left-justified), which keeps
 the exact bits for the bit-depth check, and converted to float once.
+
+soundfile reads FLAC, WAV, AIFF and CAF. ALAC (.m4a), WavPack (.wv) and APE (.ape) are
+read through :mod:`penthy_model.decode_av` (the optional `formats` extra), which seeks and
+cuts at the same samples, so the same PCM gives the same windows in every container.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import soundfile as sf
 
 from .constants import MAX_WINDOWS, SILENCE_DBFS
 from .features import window_length
+from .formats import needs_extra
 
 INT_SUBTYPES = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32}
 _INT_SCALE = np.float32(1.0 / 2**31)
@@ -37,7 +42,10 @@ class Windows:
 
     @property
     def bits(self) -> int | None:
-        return INT_SUBTYPES.get(self.subtype)
+        if self.subtype in INT_SUBTYPES:
+            return INT_SUBTYPES[self.subtype]
+        depth = self.subtype[4:] if self.subtype.startswith("PCM_") else ""
+        return int(depth) if depth.isdigit() else None  # "PCM_20": a 20-bit ALAC
 
     @property
     def duration(self) -> float:
@@ -54,12 +62,43 @@ def candidate_starts(frames: int, length: int, count: int) -> list[int]:
     return sorted(set(starts.tolist()))
 
 
-def _read_at(f: sf.SoundFile, start: int, length: int, as_int: bool) -> np.ndarray:
-    f.seek(start)
-    block = f.read(length, dtype="int32" if as_int else "float32", always_2d=True)
-    if block.shape[0] != length:
-        raise sf.LibsndfileError(0, f"file ends early: read {block.shape[0]} of {length} samples at {start}")
-    return block
+class _SoundfileReader:
+    """soundfile's view of a file, with the reader interface :class:`~.decode_av.AvReader` shares."""
+
+    def __init__(self, path):
+        self.file = sf.SoundFile(path)
+        self.samplerate, self.channels, self.frames = self.file.samplerate, self.file.channels, self.file.frames
+        self.subtype, self.format = self.file.subtype, self.file.format
+        self.is_int = self.subtype in INT_SUBTYPES
+
+    def read(self, start: int, length: int) -> np.ndarray:
+        self.file.seek(start)
+        block = self.file.read(length, dtype="int32" if self.is_int else "float32", always_2d=True)
+        if block.shape[0] != length:
+            raise sf.LibsndfileError(0, f"file ends early: read {block.shape[0]} of {length} samples at {start}")
+        return block
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def open_reader(path):
+    """A reader for ``path``: soundfile, or PyAV for the formats of the `formats` extra.
+
+    Raises ``formats.ExtraMissing`` when the file needs the extra and it is not installed,
+    ``formats.NotLossless`` for a lossy stream (an AAC .m4a).
+    """
+    if needs_extra(path):
+        from .decode_av import AvReader
+
+        return AvReader(path)
+    return _SoundfileReader(path)
 
 
 def _is_silent(block: np.ndarray, as_int: bool) -> bool:
@@ -71,12 +110,14 @@ def read_windows(path, max_windows: int = MAX_WINDOWS) -> Windows:
     """Read up to ``max_windows`` non-silent windows spread over the track.
 
     A silent window is replaced, once, by windows a quarter of a slice to either side.
-    Raises ``soundfile.LibsndfileError`` (or ``OSError``) when the file cannot be read.
+    Raises ``soundfile.LibsndfileError`` (or ``OSError``) when the file cannot be read;
+    for the `formats` extra's files also ``RuntimeError``/``ValueError``, among them
+    ``formats.ExtraMissing`` and ``formats.NotLossless`` (see :func:`open_reader`).
     """
-    with sf.SoundFile(path) as f:
+    with open_reader(path) as f:
         info = Windows(f.samplerate, f.channels, f.frames, f.subtype, f.format)
         length = window_length(f.samplerate)
-        as_int = f.subtype in INT_SUBTYPES
+        as_int = f.is_int
         starts = candidate_starts(f.frames, length, max_windows)
         step = f.frames / max(len(starts), 1)
         blocks, used = [], []
@@ -85,7 +126,7 @@ def read_windows(path, max_windows: int = MAX_WINDOWS) -> Windows:
             for pos in tries:
                 if pos < 0 or pos + length > f.frames:
                     continue
-                block = _read_at(f, pos, length, as_int)
+                block = f.read(pos, length)
                 if not _is_silent(block, as_int):
                     blocks.append(block)
                     used.append(pos)

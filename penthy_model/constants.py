@@ -68,7 +68,7 @@ FLOOR_SPREAD_DB = 3.0
 FLOOR_RISE_DB = 6.0
 # A file the model leaves inconclusive is called transcoded when its windows show an AAC or
 # Vorbis frame grid (see ``grid``) this many standard deviations clear of chance (median
-# over its windows). Set on the validation split and other genuine sets: see MODEL_CARD.md.
+# over its windows). Set on the validation split and other genuine sets: see docs/model-history.md.
 GRID_MIN_Z = 5.0
 # ...and, failing that, when its samples show an MP3 granule grid (see ``mp3grid``; z of the
 # best of 576 alignments against the others, pooled over the windows).

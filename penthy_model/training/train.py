@@ -63,9 +63,9 @@ FLOOR_RISE_DB_PER_KHZ = (1.0, 5.0)
 # Off (0) unless asked for, so runs without it repeat the old ones exactly. Fine-tuning
 # penthy-1.4 with 2 dB (runs 12 and 13, the latter with --twin-scope bandlimited) called
 # fewer genuine renders from another renderer transcoded, but cost 1.3-2.6 points of AAC
-# >= 256k recall on validation (MODEL_CARD, "What was tried and not shipped"). With
+# >= 256k recall on validation (docs/model-history.md, "What was tried and not shipped"). With
 # --twin-scope quiet (only windows whose genuine twin has no sound above 16 kHz) it cost
-# at most 0.3 point there, and that run is penthy-1.5 (MODEL_CARD, "Fine-tuning").
+# at most 0.3 point there, and that run is penthy-1.5 (docs/model-history.md, "Fine-tuning").
 TWIN_GAP_DB = 0.0
 
 # --- calibration -------------------------------------------------------------------
@@ -78,7 +78,7 @@ TARGET_FAKE_PASS = 0.02  # fakes called lossless, on the validation split
 # (training/unseen.py) score lower. For penthy-1.4 the fit gave 0.49. At 0.4, 0.3 and 0.2,
 # 16, 12 and 6 genuine files of those copies and three TiMidity++ sets were called
 # transcoded, for at most 1.3 points of recall on validation fakes with evidence at 0.2
-# (MODEL_CARD, "Thresholds").
+# (docs/model-history.md, "Thresholds").
 TRANSCODED_CEILING = 0.2
 
 
