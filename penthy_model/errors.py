@@ -89,6 +89,10 @@ def _errno_of(exc: BaseException) -> int | None:
 
 def describe(exc: BaseException, path=None) -> str:
     """A failure to read or write ``path`` in a few words, without the path itself."""
+    from .formats import ExtraMissing, NotLossless
+
+    if isinstance(exc, (ExtraMissing, NotLossless)):
+        return str(exc)  # already in words
     code = _errno_of(exc)
     if code is not None:
         return os_error_words(code)

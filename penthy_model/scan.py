@@ -107,12 +107,6 @@ def scan_extensions(extra: bool | None = None) -> tuple[str, ...]:
     return tuple(ext for table in tables for exts in table.values() for ext in exts)
 
 
-def needs_extra(path) -> str | None:
-    """The format name when ``path`` is a lossless format only the `formats` extra reads."""
-    name = formats.format_of(path)
-    return name if name in formats.EXTRA_FORMATS else None
-
-
 def find_files(paths, on_error, on_left_out=None, extra: bool | None = None):
     """Files named on the command line, and audio files under folders (sorted, recursive).
 
@@ -154,8 +148,15 @@ def check_file(path, extra: bool | None = None) -> Result | None:
     problem = path_problem(path)
     if problem is not None:
         return Result(name, ERROR, reason=problem)
-    if fmt in formats.EXTRA_FORMATS and not (formats.extra_available() if extra is None else extra):
-        return Result(name, SKIPPED, reason=f"{fmt} needs the formats extra: {formats.FORMATS_EXTRA_HINT}")
+    if fmt in formats.EXTRA_FORMATS:
+        if not (formats.extra_available() if extra is None else extra):
+            return Result(name, SKIPPED, reason=f"{fmt} needs the formats extra: {formats.FORMATS_EXTRA_HINT}")
+        try:
+            found = formats.probe(path)  # an .m4a holds ALAC or AAC: its codec says which
+        except Exception:  # noqa: BLE001 - the engine reads it and says what is wrong
+            return None
+        if not found.lossless:
+            return Result(name, SKIPPED, reason=found.reason)
     return None
 
 

@@ -242,3 +242,19 @@ def test_version(model_path, capsys):
     assert out.startswith("penthy ")
     with pytest.raises(SystemExit):
         main([])  # no PATH and no --version
+
+
+def test_m4a_by_its_codec_alac_analysed_aac_skipped(tmp_path, model_path, pair, capsys):
+    import shutil
+    import subprocess
+
+    pytest.importorskip("av")
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    for name, codec in (("alac.m4a", ["-c:a", "alac"]), ("aac.m4a", ["-c:a", "aac", "-b:a", "128k"])):
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(pair[0]), *codec, str(tmp_path / name)], check=True)
+    code, out, err = run(capsys, tmp_path, "--model", model_path)
+    lines = out.splitlines()  # in name order: aac.m4a, alac.m4a
+    assert lines[0] == f"skipped       {tmp_path / 'aac.m4a'}: AAC is not a lossless format"
+    assert lines[1].startswith("lossless") and "alac.m4a" in lines[1] and len(lines) == 2
+    assert code == 0 and "1 skipped" in err
