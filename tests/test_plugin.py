@@ -195,6 +195,20 @@ class TestImport(PenthyHelper):
         assert "penthy_min" not in self.item("genuine1")._values_flex
         assert self.item("genuine1").penthy_min == mixed.penthy_min
 
+    def test_alac_through_the_formats_extra(self, tmp_path):
+        pytest.importorskip("av")
+        if shutil.which("ffmpeg") is None:
+            pytest.skip("ffmpeg is not installed")
+        folder = self.import_path / "Alac"
+        folder.mkdir()
+        for key in ("genuine1", "fake1"):
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(self.audio[key]), "-c:a", "alac",
+                            "-metadata", f"title={key}", str(folder / f"{key}.m4a")], check=True)
+        self.import_asis(folder)
+        assert {i.format for i in self.lib.items()} == {"ALAC"}
+        assert self.item("genuine1").penthy_verdict == "lossless"
+        assert self.item("fake1").penthy_verdict == "transcoded"
+
     def test_hires_fields(self):
         self.import_asis(self.album("Hires", "bits16in24", "upsampled"))
         assert self.titles("penthy_upsampled_from:44100") == {"upsampled"}
