@@ -14,6 +14,7 @@ from .audio import read_windows
 from .bitdepth import effective_bits
 from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE, MP3_CONFIRM_Z, MP3_EQUAL_Z, MP3_GRID_MIN_Z
 from .cutoff import estimate_cutoff
+from .errors import describe as describe_read_error
 from .features import window_features, window_length
 from .grid import find_grid
 from .mp3grid import find_mp3_grid
@@ -42,7 +43,7 @@ class Analyzer:
         try:
             windows = read_windows(os.fsencode(path))
         except (sf.LibsndfileError, RuntimeError, OSError, ValueError, TypeError) as exc:
-            return Result(name, ERROR, reason=_describe(exc), engine=ENGINE)
+            return Result(name, ERROR, reason=describe_read_error(exc, path), engine=ENGINE)
         result = Result(name, INCONCLUSIVE, sample_rate=windows.sample_rate, channels=windows.channels,
                         duration=round(windows.duration, 3), bits=windows.bits, model=self.model.version,
                         engine=ENGINE)

@@ -1,7 +1,9 @@
 """``penthy PATH...``: analyse files and folders from the command line.
 
-Exit status: 0 when every file is lossless or inconclusive, 1 when at least one looks
-transcoded, 2 when a file or folder could not be read (or the model could not load).
+Exit status: 0 when every file is lossless or inconclusive (or skipped: a lossy format
+named directly), 1 when at least one looks transcoded, 2 when a file or folder could not
+be read (or the model could not load, or --plot/--report cannot be written), 130 when
+interrupted (the report then holds what finished).
 """
 
 from __future__ import annotations
@@ -11,78 +13,34 @@ import json
 import os
 import sys
 import time
+from dataclasses import fields as dataclass_fields
 
+from . import formats
 from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
+from .scan import SKIPPED, DestinationError, Evidence, Progress, check_file, find_files
+from .scan import print_line as _print
 
-AUDIO_EXTENSIONS = (".flac", ".wav", ".wave", ".aif", ".aiff", ".aifc", ".w64", ".rf64", ".caf", ".wv")
-EXIT_OK, EXIT_TRANSCODED, EXIT_ERROR = 0, 1, 2
-
-
-def find_files(paths, on_error):
-    """Files named on the command line, and audio files under folders (sorted, recursive).
-
-    Yields bytes paths so that names which are not valid UTF-8 survive. Folders that
-    cannot be listed are reported through ``on_error(path, message)`` and skipped.
-    """
-    for path in paths:
-        path = os.fsencode(path)
-        if not os.path.isdir(path):
-            yield path
-            continue
-
-        def walk_error(exc, top=path):
-            on_error(exc.filename if exc.filename is not None else top, exc.strerror or str(exc))
-
-        for root, dirs, files in os.walk(path, onerror=walk_error):
-            dirs.sort()
-            for name in sorted(files):
-                if os.fsdecode(name).lower().endswith(AUDIO_EXTENSIONS):
-                    yield os.path.join(root, name)
+EXIT_OK, EXIT_TRANSCODED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def format_line(r: Result) -> str:
-    if r.verdict == ERROR:
-        return f"error         {r.path}: {r.reason}"
+    if r.verdict in (ERROR, SKIPPED):
+        return f"{r.verdict:<13} {r.path}: {r.reason}"
     score = "  -  " if r.score is None else f"{r.score:.3f}"
     facts = r.facts()
     tail = f"  ({'; '.join(facts)})" if facts else ""
     return f"{r.verdict:<13} {score}  {r.path}{tail}"
 
 
-class Progress:
-    """A one-line progress bar with ETA on stderr, shown only on a terminal."""
-
-    def __init__(self, stream=None, enabled=None):
-        stream = sys.stderr if stream is None else stream  # looked up now: tests and beets swap it
-        self.stream = stream
-        self.enabled = stream.isatty() if enabled is None else enabled
-        self.start = time.monotonic()
-        self.total = None
-
-    def update(self, done: int):
-        if not self.enabled:
-            return
-        elapsed = time.monotonic() - self.start
-        if self.total:
-            share = done / self.total
-            eta = elapsed / done * (self.total - done) if done else 0.0
-            bar = "#" * int(share * 30)
-            text = f"[{bar:<30}] {done}/{self.total}  ETA {eta:4.0f} s"
-        else:
-            text = f"{done} files  {elapsed:.0f} s"
-        self.stream.write("\r" + text)
-        self.stream.flush()
-
-    def clear(self):
-        if self.enabled:
-            self.stream.write("\r" + " " * 60 + "\r")
-            self.stream.flush()
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="penthy", description="Tell genuine lossless audio from lossy transcodes.")
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched recursively)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per file")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (searched recursively)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object per file")
+    output.add_argument("--csv", action="store_true",
+                        help="print a CSV table: a header, then one row per file with the JSON fields as columns")
+    parser.add_argument("--version", action="store_true",
+                        help="print the package, engine and model versions and exit")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="files analysed at once (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads per file (default 1)")
     parser.add_argument("--threshold", type=float, default=None,
@@ -95,6 +53,8 @@ def parse_args(argv):
                         help="write one self-contained HTML report of the scan, with pictures when "
                              "matplotlib is installed")
     args = parser.parse_args(argv)
+    if not args.paths and not args.version:
+        parser.error("the following arguments are required: PATH")
     if args.jobs < 1 or args.threads < 1:
         parser.error("--jobs and --threads must be at least 1")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
@@ -102,67 +62,55 @@ def parse_args(argv):
     return args
 
 
-def _print(text: str, stream=None):
-    """Print a line whatever the terminal's encoding (undecodable file names come out escaped)."""
-    stream = sys.stdout if stream is None else stream  # looked up now: callers may have swapped it
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    stream.write(text.encode(encoding, "backslashreplace").decode(encoding) + "\n")
-    stream.flush()
+def versions(model_path=None) -> str:
+    """The package, engine and model versions, in one line."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from . import __version__ as engine
+    from .inference import Model, ModelError
+
+    try:
+        package = version("penthy")
+    except PackageNotFoundError:
+        package = engine
+    try:
+        model = Model(model_path)
+        model_text = f"model {model.version} ({model.path})"
+    except ModelError as exc:
+        model_text = f"model: {exc}"
+    return f"penthy {package}, engine {engine}, {model_text}"
 
 
-class Evidence:
-    """Pictures (``--plot``) and the HTML report (``--report``) of one run.
+CSV_FIELDS = [f.name for f in dataclass_fields(Result)]
 
-    The report gets pictures whenever matplotlib is present: in the ``--plot`` folder when
-    one is given, otherwise in a temporary folder removed once they are embedded.
-    """
 
-    def __init__(self, plot_dir, report_path, with_pictures: bool):
-        import tempfile
+class CsvRows:
+    """``--csv``: the header once, then one row per result; lists as space-separated values."""
 
-        self.report_path, self.results, self.pictures, self.failed = report_path, [], {}, False
-        temporary = report_path and with_pictures and not plot_dir
-        self.tmp = tempfile.TemporaryDirectory(prefix="penthy-") if temporary else None
-        self.plot_dir = plot_dir or (self.tmp.name if self.tmp else None)
+    def __init__(self, stream=None):
+        import csv
+
+        self.writer = csv.writer(stream if stream is not None else sys.stdout, lineterminator="\n")
+        self.writer.writerow(CSV_FIELDS)
 
     def add(self, r: Result):
-        if self.report_path:
-            self.results.append(r)
-        if self.plot_dir:
-            from .plots import save_plot
-
-            try:
-                picture = save_plot(r, self.plot_dir)
-            except OSError as exc:
-                self.failed = True
-                _print(f"penthy: cannot write the picture of {r.path}: {exc}", sys.stderr)
-                return
-            if picture is not None:
-                self.pictures[r.path] = picture
-
-    def finish(self) -> bool:
-        """Write the report (if asked for) and clean up; False when something failed."""
-        try:
-            if self.report_path:
-                from .report import write_report
-
-                _print(f"penthy: report written to {write_report(self.results, self.report_path, self.pictures)}",
-                       sys.stderr)
-        except OSError as exc:
-            _print(f"penthy: cannot write the report {self.report_path}: {exc}", sys.stderr)
-            return False
-        finally:
-            self.close()
-        return not self.failed
-
-    def close(self):
-        if self.tmp is not None:
-            self.tmp.cleanup()
-            self.tmp = None
+        row = []
+        for name in CSV_FIELDS:
+            value = getattr(r, name)
+            if value is None:
+                value = ""
+            elif isinstance(value, (list, tuple)):
+                value = " ".join(str(v) for v in value)
+            row.append(value)
+        self.writer.writerow(row)
+        sys.stdout.flush()
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.version:
+        _print(versions(args.model))
+        return EXIT_OK
     evidence = None
     if args.plot or args.report:
         from .plots import INSTALL_HINT, available
@@ -171,10 +119,14 @@ def main(argv=None) -> int:
         if not with_pictures and args.plot:
             _print(f"penthy: --plot needs matplotlib, which is not installed: {INSTALL_HINT}", sys.stderr)
             return EXIT_ERROR
+        try:
+            evidence = Evidence(args.plot, args.report, with_pictures)
+        except DestinationError as exc:
+            _print(f"penthy: {exc}", sys.stderr)
+            return EXIT_ERROR
         if not with_pictures:
             _print(f"penthy: the report will have no pictures: matplotlib is not installed ({INSTALL_HINT})",
                    sys.stderr)
-        evidence = Evidence(args.plot, args.report, with_pictures)
     try:
         return scan(args, evidence)
     finally:
@@ -195,14 +147,18 @@ def scan(args, evidence: Evidence | None = None) -> int:
         t = analyzer.thresholds
         analyzer.thresholds = Thresholds(args.threshold, max(args.threshold, t.lossless))
 
-    counts = {LOSSLESS: 0, TRANSCODED: 0, INCONCLUSIVE: 0, ERROR: 0}
+    counts = {LOSSLESS: 0, TRANSCODED: 0, INCONCLUSIVE: 0, ERROR: 0, SKIPPED: 0}
     progress = Progress()
+    table = CsvRows() if args.csv else None
 
     def emit(r: Result):
-        counts[r.verdict] += 1
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
         if evidence is not None:
             evidence.add(r)
-        if args.json:
+        if table is not None:
+            progress.clear()
+            table.add(r)
+        elif args.json:
             _print(json.dumps(r.to_dict()))
         elif not args.quiet or r.verdict in (TRANSCODED, ERROR):
             progress.clear()
@@ -211,28 +167,45 @@ def scan(args, evidence: Evidence | None = None) -> int:
     def folder_error(path, message):
         emit(Result(os.fsdecode(path), ERROR, reason=f"cannot read folder: {message}"))
 
-    files = list(find_files(args.paths, folder_error))
-    progress.total = len(files)
+    left_out = []
+    extra = formats.extra_available()
+    # (path, the result when it is not for the engine to read), in the order found
+    entries = [(path, check_file(path, extra)) for path in find_files(args.paths, folder_error, left_out.append, extra)]
+    if left_out:
+        kinds = sorted({formats.format_of(p) for p in left_out})
+        _print(f"penthy: {len(left_out)} file{'' if len(left_out) == 1 else 's'} left out ({', '.join(kinds)}): "
+               f"reading them needs the formats extra: {formats.FORMATS_EXTRA_HINT}", sys.stderr)
+    progress.total = len(entries)
     started = time.monotonic()
+    code = None
+    results = analyzer.analyze_many([p for p, r in entries if r is None], jobs=args.jobs)
     try:
-        for done, result in enumerate(analyzer.analyze_many(files, jobs=args.jobs), 1):
-            emit(result)
+        for done, (path, early) in enumerate(entries, 1):
+            emit(early if early is not None else next(results))
             progress.update(done)
     except ModelError as exc:
         progress.clear()
         _print(f"penthy: {exc}", sys.stderr)
-        return EXIT_ERROR
+        code = EXIT_ERROR
     except KeyboardInterrupt:
         progress.clear()
         _print("penthy: interrupted", sys.stderr)
-        return 130
+        code = EXIT_INTERRUPTED
+    finally:
+        results.close()
     progress.clear()
-    if not args.json:
+    if not (args.json or args.csv) and code is None:
         took = time.monotonic() - started
-        _print(f"{len(files)} file{'' if len(files) == 1 else 's'} in {took:.1f} s: {counts[LOSSLESS]} lossless, {counts[TRANSCODED]} transcoded, "
-               f"{counts[INCONCLUSIVE]} inconclusive, {counts[ERROR]} errors", sys.stderr)
-    if evidence is not None and not evidence.finish():
-        return EXIT_ERROR
+        n = len(entries) - counts[SKIPPED]
+        skipped = f", {counts[SKIPPED]} skipped" if counts[SKIPPED] else ""
+        _print(f"{n} file{'' if n == 1 else 's'} in {took:.1f} s: {counts[LOSSLESS]} lossless, "
+               f"{counts[TRANSCODED]} transcoded, {counts[INCONCLUSIVE]} inconclusive, {counts[ERROR]} errors"
+               f"{skipped}", sys.stderr)
+    # The report holds what finished, also after Ctrl-C.
+    if evidence is not None and not evidence.finish() and code is None:
+        code = EXIT_ERROR
+    if code is not None:
+        return code
     if counts[ERROR]:
         return EXIT_ERROR
     return EXIT_TRANSCODED if counts[TRANSCODED] else EXIT_OK

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from .plots import INSTALL_HINT, printable
+from .scan import explain
 from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
 
 # Suspects first: transcoded, then files that could not be read, then the undecided.
@@ -37,7 +38,7 @@ COLUMNS = [
     ("Bits", "num", "bit depth as stored / bits really used"),
     ("Rate", "num", "sample rate"),
     ("Upsampled", "num", "the lower rate a hi-res file was made from"),
-    ("Reason", "text", "why the verdict is inconclusive or an error"),
+    ("Reason", "text", "why: the evidence of a transcode, or why the verdict is inconclusive or an error"),
 ]
 PICTURE_COLUMN = ("Picture", None, "spectrogram of the analysed windows; click to enlarge")
 
@@ -190,6 +191,7 @@ def _khz(hz) -> str:
 def _row(rank: int, r: Result, picture: Path | None, with_pictures: bool) -> str:
     name, folder = os.path.basename(r.path), os.path.dirname(r.path)
     finite = r.score is not None and math.isfinite(r.score)
+    reason = explain(r)
     cells = [
         _cell(str(rank), rank, "num"),
         _cell(f"<b>{_esc(name)}</b><br><small>{_esc(folder)}</small>", r.path, "file"),
@@ -200,7 +202,7 @@ def _row(rank: int, r: Result, picture: Path | None, with_pictures: bool) -> str
         _cell(_khz(r.sample_rate) if r.sample_rate else DASH, r.sample_rate or "", "num"),
         _cell(f'<span class="flag">from {_khz(r.upsampled_from)}</span>' if r.upsampled_from else DASH,
               r.upsampled_from or "", "num"),
-        _cell(_esc(r.reason) if r.reason else "", r.reason or ""),
+        _cell(_esc(reason) if reason else "", reason or ""),
     ]
     if with_pictures:
         cells.append(f"<td>{_thumbnail(picture, name)}</td>")

@@ -187,10 +187,27 @@ class TestImport(PenthyHelper):
         assert {a.album for a in self.lib.albums("penthy_transcoded:1")} == {"Fake"}
         (mixed,) = self.lib.albums("album:Mixed")
         assert mixed.penthy_transcoded == 0.5 and mixed.penthy_min == self.item("fake1").penthy
+        verdicts = {a.album: a.penthy_album_verdict for a in self.lib.albums()}
+        assert verdicts == {"Mixed": "mixed", "Clean": "lossless", "Fake": "transcoded"}
+        assert {a.album for a in self.lib.albums("penthy_album_verdict:mixed")} == {"Mixed"}
         # The album fields are stored on the album, not copied onto its tracks (which still
         # see them, as beets lets items read their album's fields).
         assert "penthy_min" not in self.item("genuine1")._values_flex
         assert self.item("genuine1").penthy_min == mixed.penthy_min
+
+    def test_alac_through_the_formats_extra(self, tmp_path):
+        pytest.importorskip("av")
+        if shutil.which("ffmpeg") is None:
+            pytest.skip("ffmpeg is not installed")
+        folder = self.import_path / "Alac"
+        folder.mkdir()
+        for key in ("genuine1", "fake1"):
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(self.audio[key]), "-c:a", "alac",
+                            "-metadata", f"title={key}", str(folder / f"{key}.m4a")], check=True)
+        self.import_asis(folder)
+        assert {i.format for i in self.lib.items()} == {"ALAC"}
+        assert self.item("genuine1").penthy_verdict == "lossless"
+        assert self.item("fake1").penthy_verdict == "transcoded"
 
     def test_hires_fields(self):
         self.import_asis(self.album("Hires", "bits16in24", "upsampled"))
@@ -273,6 +290,35 @@ class TestImportChoice(PenthyHelper):
         assert asked[0] == ("skip", "continue", "aBort")
         assert len(self.lib.items()) == count
         assert "Artist - Fakey: 1 of 2 tracks look transcoded" in capsys.readouterr().out
+
+
+    def test_ask_prints_the_warning_once(self, monkeypatch, capsys, caplog):
+        self.config["penthy"]["on_transcoded"] = "ask"
+        monkeypatch.setattr(ui, "input_options", lambda options, *a, **k: "c" if options[0] == "skip" else "u")
+        matcher = AutotagStub(AutotagStub.IDENT).install()
+        try:
+            with caplog.at_level(logging.INFO):
+                self.run_command("import", str(self.album("Mixed", "genuine1", "fake1", "genuine2", "fake2")))
+        finally:
+            matcher.restore()
+        said = capsys.readouterr().out + "\n".join(r.getMessage() for r in caplog.records)
+        assert said.count("Artist - Mixed: 2 of 4 tracks look transcoded") == 1
+        assert self.titles("penthy_verdict:transcoded") == {"fake1", "fake2"}
+
+
+class TestImportCounts(PenthyHelper):
+    plugin_config = {"auto": False}
+
+    def test_warning_counts_tracks_scored_before(self, caplog):
+        """Re-importing an album whose genuine tracks were scored already: the warning
+        counts the whole album, not only the tracks analysed now."""
+        self.import_asis(self.album("Mixed", "genuine1", "fake1", "genuine2", "fake2", "lossy"))
+        self.run_command("penthy", "title:genuine")
+        self.config["penthy"]["auto"] = True
+        with caplog.at_level(logging.WARNING):
+            self.run_command("import", "-A", "-L", "album:Mixed")
+        said = [r.getMessage() for r in caplog.records if "look transcoded" in r.getMessage()]
+        assert said == ["Artist - Mixed: 2 of 4 tracks look transcoded"]
 
 
 class TestThreadedImport(PenthyHelper):
@@ -376,6 +422,10 @@ class TestCommand(PenthyHelper):
         assert self.titles("penthy_verdict:lossless") == {"genuine1", "genuine2"}
         # the score alone leaves fake1 inconclusive now; its MP3 granule grid still settles it
         assert self.titles("penthy_verdict:transcoded") == {"fake1"} and self.item("fake1").penthy == 0.0
+        # ... which is stored as its codec, with the reason in words
+        assert self.titles("penthy_codec:mp3") == {"fake1"}
+        assert "MP3" in self.item("fake1").penthy_reason
+        assert self.item("genuine1").get("penthy_codec") is None
 
     def test_threshold_overrides_and_the_low_content_threshold(self, tmp_path):
         plugin = self.plugin_obj()
@@ -413,6 +463,8 @@ class TestCommand(PenthyHelper):
         ("threads", 0, "threads"),
         ("threads", "many", "threads"),
         ("formats", 5, "formats"),
+        ("formats", ["FLAK"], "unknown format 'FLAK'; the known ones are FLAC, WAVE"),
+        ("formats", ["FLAC", "MP3"], "MP3 is not a lossless format"),
         ("model", "/nonexistent/model.onnx", "no such file"),
         ("threshold", 2, "threshold"),
         ("threshold", {"transcoded": 0.8, "lossless": 0.2}, "threshold"),
@@ -427,6 +479,76 @@ class TestCommand(PenthyHelper):
         with pytest.raises(ui.UserError, match=message):
             self.import_asis(self.album("C", "genuine3"))
         assert self.titles("title:genuine3") == set()  # the import did not start
+
+    def test_jobs_option_and_its_threads_alias(self, capsys):
+        out = self.out(capsys, "-j", "2", "album:A")
+        assert "2 analysed" in out
+        out = self.out(capsys, "--jobs", "2", "-f", "album:A")
+        assert "2 analysed" in out
+        out = self.out(capsys, "-t", "1", "-f", "album:A")
+        assert "2 analysed" in out
+        with pytest.raises(ui.UserError, match="--jobs"):
+            self.run_command("penthy", "-j", "0")
+
+    def test_destinations_are_checked_before_the_analysis(self, capsys, tmp_path, monkeypatch):
+        from penthy_model.analyze import Analyzer
+
+        monkeypatch.setattr(Analyzer, "analyze", lambda *a: pytest.fail("analysed before the check"))
+        (tmp_path / "afile").write_text("x")
+        targets = [("--report", "/proc/nope.html"), ("--report", str(tmp_path))]
+        try:
+            import matplotlib  # noqa: F401
+
+            targets += [("--plot", "/proc/nope"), ("--plot", str(tmp_path / "afile"))]
+        except ImportError:
+            pass
+        for option, target in targets:
+            with pytest.raises(ui.UserError, match="cannot write"):
+                self.run_command("penthy", option, target)
+        assert self.titles("penthy_verdict::.") == set()
+
+    def test_interrupted_run_writes_the_report_of_what_finished(self, capsys, tmp_path, monkeypatch):
+        from penthy_model.analyze import Analyzer
+
+        real, calls = Analyzer.analyze, []
+
+        def analyze(analyzer, path):
+            calls.append(path)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return real(analyzer, path)
+
+        monkeypatch.setattr(Analyzer, "analyze", analyze)
+        report = tmp_path / "scan.html"
+        with pytest.raises(KeyboardInterrupt):
+            self.run_command("penthy", "--report", str(report), "album:A")
+        html = report.read_text()
+        assert "genuine1" in html and "fake1" not in html
+
+    def test_deleted_library_file_is_said_in_words(self, capsys):
+        path = self.item("genuine2").path
+        os.remove(path)
+        out = self.out(capsys, "album:B")
+        (line,) = [line for line in out.splitlines() if "genuine2" in line]
+        assert line.startswith("error") and "no such file" in line
+        assert "System error" not in out
+
+    def test_formats_needing_the_extra_are_left_out_with_a_hint(self, capsys, caplog, monkeypatch):
+        from penthy_model import formats
+
+        monkeypatch.setattr(formats, "extra_available", lambda: False)
+        item = self.item("genuine1")
+        item.format = "ALAC"  # as beets names an ALAC .m4a (no decoding happens here)
+        item.store()
+        with caplog.at_level(logging.WARNING):
+            out = self.out(capsys, "album:A")  # the default formats include ALAC
+        assert "1 analysed" in out and "genuine1" not in out
+        said = [r.getMessage() for r in caplog.records if "formats extra" in r.getMessage()]
+        assert len(said) == 1 and "1 track left out (1 ALAC)" in said[0] and "pip install" in said[0]
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            self.out(capsys, "album:B")  # no such track there: nothing said
+        assert not [r for r in caplog.records if "formats extra" in r.getMessage()]
 
     def test_model_without_its_sidecar(self, tmp_path):
         lonely = tmp_path / "lonely.onnx"
@@ -455,10 +577,11 @@ class TestFileTag(PenthyHelper):
         assert after == before  # same MD5 in STREAMINFO, same samples, same other tags
         _flac_test(path)
 
-        # beet write puts the database value in the file, beet update reads it back.
+        # beet write puts the database value in the file; the database is the record:
+        # beet update does not read the tag back.
         item.penthy = 0.1234
         item.store()
-        self.run_command("write")
+        self.run_command("write", "-f")
         assert _flac_state(path)["tags"]["penthy"] == ["0.1234"]
         from mutagen.flac import FLAC
 
@@ -467,7 +590,7 @@ class TestFileTag(PenthyHelper):
         flac.save()
         os.utime(path, (os.path.getatime(path), os.path.getmtime(path) + 10))
         self.run_command("update")
-        assert self.item("genuine1").penthy == 0.4321
+        assert self.item("genuine1").penthy == 0.1234
         _flac_test(path)
 
     def test_nowrite(self):
@@ -478,12 +601,52 @@ class TestFileTag(PenthyHelper):
         assert "penthy" not in _flac_state(path)["tags"]
         assert self.item("genuine1").get("penthy") is not None
 
+    def test_failed_write_is_one_line_counted_and_an_error(self, capsys, caplog, unwritable):
+        folder = self.album("A", "genuine1", "genuine2")
+        self.import_asis(folder)
+        locked = sorted(folder.iterdir())[0]
+        unwritable(locked)
+        capsys.readouterr()
+        with caplog.at_level(logging.ERROR), pytest.raises(ui.UserError, match="1 tag was not written"):
+            self.run_command("penthy", "-f", "-w")
+        out = capsys.readouterr().out
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(errors) == 1 and errors[0].count(str(locked)) == 1
+        assert errors[0].startswith("cannot write the tag of") and ("denied" in errors[0] or "permitted" in errors[0])
+        assert "1 tag written" in out and "1 tag could not be written" in out
+        assert self.item("genuine1").penthy is not None  # the score is stored all the same
+
     def test_import_writes_the_tag(self):
         self.config["import"]["write"] = True
         folder = self.album("A", "fake1")
         self.import_asis(folder)
         value = MediaFile(str(next(folder.iterdir()))).penthy
         assert value is not None and abs(value - self.item("fake1").penthy) < 1e-9
+
+
+@pytest.fixture
+def unwritable():
+    """Make files unwritable, even for root (chattr +i where chmod is not enough)."""
+    locked = []
+
+    def lock(path: Path):
+        path.chmod(0o444)
+        try:
+            with open(path, "r+b"):
+                pass
+        except OSError:
+            locked.append((path, False))
+            return
+        if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+            path.chmod(0o644)
+            pytest.skip("cannot make a file unwritable here")
+        locked.append((path, True))
+
+    yield lock
+    for path, immutable in locked:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+        path.chmod(0o644)
 
 
 def _flac_state(path: Path) -> dict:
@@ -522,3 +685,158 @@ def test_plugin_loads_without_heavy_modules(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.usefixtures("no_media_field")
+class TestStoredResults(PenthyHelper):
+    """What the database holds stays true: beets' own commands never erase a score, and a
+    score is redone when the audio, the model or the engine that made it changed."""
+
+    plugin_config = {"write_tag": True}
+
+    def touch(self, path: Path, seconds: float = 10):
+        os.utime(path, (os.path.getatime(path), os.path.getmtime(path) + seconds))
+
+    def out(self, capsys, *args) -> str:
+        capsys.readouterr()
+        self.run_command(*args)
+        return capsys.readouterr().out
+
+    def test_update_keeps_a_score_whose_file_has_no_tag(self, capsys):
+        folder = self.album("A", "genuine1", "fake1")
+        self.import_asis(folder)  # import.write is off: the files have no PENTHY tag
+        before = {t: self.item(t).penthy for t in ("genuine1", "fake1")}
+        (album,) = self.lib.albums("album:A")
+        min_before = album.penthy_min
+        for path in folder.iterdir():
+            assert MediaFile(str(path)).penthy is None
+            self.touch(path)
+        self.run_command("update")
+        assert {t: self.item(t).penthy for t in before} == before
+        assert self.titles("penthy:..0.5") == {"fake1"}
+        (album,) = self.lib.albums("album:A")
+        assert album.penthy_min == min_before == before["fake1"]
+        # Touching a FLAC does not change its audio: nothing to redo.
+        assert "nothing to analyse" in self.out(capsys, "penthy")
+
+    def test_queries_do_not_crash_on_a_null_score(self):
+        self.import_asis(self.album("A", "genuine1", "fake1"))
+        item = self.item("fake1")
+        item["penthy"] = None  # what `beet update` stored before this was fixed
+        item["penthy_cutoff"] = None
+        item.store()
+        (album,) = self.lib.albums("album:A")
+        album["penthy_min"] = None
+        album.store(inherit=False)
+        assert self.titles("penthy:..0.5") == set()
+        assert self.titles("penthy:0.5..") == {"genuine1"}
+        assert self.titles("penthy_cutoff:..30000") == {"genuine1"}
+        assert list(self.lib.albums("penthy_min:..0.5")) == []
+        # and the track whose score went missing is scored again
+        self.run_command("penthy")
+        assert self.titles("penthy:..0.5") == {"fake1"}
+
+    def test_replaced_file_is_analysed_again(self, capsys):
+        folder = self.album("A", "genuine1", "genuine2")
+        self.import_asis(folder)
+        assert self.titles("penthy_verdict:lossless") == {"genuine1", "genuine2"}
+        path = Path(os.fsdecode(self.item("genuine1").path))
+        shutil.copy(self.audio["fake1"], path)  # a transcode of it takes its place
+        _tag(path, title="genuine1", artist="Artist", album="A", albumartist="Artist", track=1)
+        self.touch(path)
+        self.run_command("update")
+        out = self.out(capsys, "penthy")
+        assert "nothing to analyse" not in out and "1 analysed" in out
+        assert self.item("genuine1").penthy_verdict == "transcoded"
+        (album,) = self.lib.albums("album:A")
+        assert album.penthy_min == self.item("genuine1").penthy < 0.3
+
+    def test_new_engine_version_triggers_reanalysis(self, capsys, monkeypatch):
+        import penthy_model
+        from penthy_model import analyze
+
+        self.import_asis(self.album("A", "genuine1"))
+        item = self.item("genuine1")
+        assert item.penthy_engine == penthy_model.__version__
+        assert "nothing to analyse" in self.out(capsys, "penthy")
+        monkeypatch.setattr(penthy_model, "__version__", "99.0")
+        monkeypatch.setattr(analyze, "ENGINE", "99.0")
+        assert "1 analysed" in self.out(capsys, "penthy")
+        assert self.item("genuine1").penthy_engine == "99.0"
+
+    def test_write_puts_a_new_score_in_the_file(self, capsys):
+        folder = self.album("A", "genuine1")
+        path = next(folder.iterdir())
+        self.import_asis(folder)
+        # beet modify writes the file (import.write is off here: say -w)
+        self.run_command("modify", "-y", "-w", "penthy=0.2", "title:genuine1")
+        assert MediaFile(str(path)).penthy == 0.2
+        # a score changed in the database only: `beet penthy -w` puts it in the file
+        # without analysing anything again
+        item = self.item("genuine1")
+        item.penthy = 0.1234
+        item.store()
+        out = self.out(capsys, "penthy", "-w")
+        assert MediaFile(str(path)).penthy == 0.1234
+        assert "1 tag written" in out
+        # beet write -f does too
+        item.penthy = 0.4321
+        item.store()
+        self.run_command("write", "-f")
+        assert MediaFile(str(path)).penthy == 0.4321
+        _flac_test(path)
+
+    def test_beets_writing_a_wav_does_not_make_it_stale(self, capsys, tmp_path):
+        wav = tmp_path / "song.wav"
+        x, sr = sf.read(str(self.audio["genuine1"]), dtype="float32")
+        sf.write(str(wav), x, sr, subtype="PCM_16")
+        folder = self.import_path / "W"
+        folder.mkdir()
+        shutil.copy(wav, folder / "song.wav")
+        self.import_asis(folder)
+        (item,) = self.lib.items("format:WAVE")
+        assert item.penthy_audio.startswith("stat:")
+        self.run_command("modify", "-y", "-w", "comments=retagged", "format:WAVE")
+        assert MediaFile(str(folder / "song.wav")).penthy == item.penthy
+        assert "nothing to analyse" in self.out(capsys, "penthy")
+        # a replaced WAV (other size) is analysed again
+        sf.write(str(folder / "song.wav"), x[: len(x) // 2 * 2 - 4410], sr, subtype="PCM_16")
+        assert "1 analysed" in self.out(capsys, "penthy")
+
+
+class TestSummary(PenthyHelper):
+    def test_summary_counts_a_small_library(self, capsys, monkeypatch):
+        self.import_asis(self.album("Mixed", "genuine1", "fake1", "lossy"), self.album("Clean", "genuine2"),
+                         self.album("Fake", "fake2", "fake3"))
+        self.config["penthy"]["auto"] = False
+        self.import_asis(self.album("New", "genuine3"))
+        item = self.item("genuine2")
+        item.penthy_model = "tiny-test-0"  # scored by an older model
+        item.store()
+        fake = self.item("fake3")
+        fake.penthy_codec = "aac"
+        fake.store()
+        from penthy_model.analyze import Analyzer
+
+        monkeypatch.setattr(Analyzer, "analyze", lambda *a: pytest.fail("--summary analysed a file"))
+        capsys.readouterr()
+        self.run_command("penthy", "--summary")
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == "penthy: 6 lossless tracks of 7 matched"
+        assert lines[1] == "  verdicts: 2 lossless, 3 transcoded, 1 not yet scored"
+        assert lines[2] == "  codecs:   2 no codec found, 1 aac"
+        assert lines[3].startswith("  stale:    1 scored by another model")
+        assert lines[4] == "  albums with suspects, worst first:"
+        assert lines[5].split() == ["100%", "Artist", "-", "Fake", "(2", "of", "2", "tracks", "transcoded)"]
+        assert lines[6].split()[:4] == ["50%", "Artist", "-", "Mixed"] and len(lines) == 7
+        capsys.readouterr()
+        self.run_command("penthy", "--summary", "album:Clean")
+        out = capsys.readouterr().out
+        assert "1 lossless track of 1 matched" in out and "albums with suspects: none" in out
+
+
+def test_front_ends_do_not_import_each_other():
+    plugin = (ROOT / "beetsplug" / "penthy.py").read_text()
+    cli = (ROOT / "penthy_model" / "cli.py").read_text()
+    assert "penthy_model.cli" not in plugin and "from .cli" not in plugin
+    assert "beetsplug" not in cli and "beets" not in cli
