@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..cli import find_files
+from ..scan import find_files
 from . import corpus, evaluate, fakes, train
 
 
