@@ -18,7 +18,7 @@ mod 128 after its first short blocks, and may move by 128 after a run of short b
 those alignments are tested, against 16 others that no codec here uses, in each window.
 A stereo coder codes mid and side (joint stereo) or left and right on their own, band by
 band, so the zeros are only exact in the channels it coded: each of the four is tested.
-MP3's hybrid filter bank is not an MDCT of the signal: :mod:`mp3grid` looks for its grid.
+MP3's hybrid filter bank is not an MDCT of the signal: :mod:`.mp3` looks for its grid.
 """
 
 from __future__ import annotations
@@ -29,14 +29,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from .stats import LOW_HZ, LSB, MIN_ACTIVE, chance_z, near_zero_counts
+
 BLOCK = 2048  # long-block length of AAC-LC and of Vorbis at 44.1/48 kHz
 HOP = BLOCK // 2
-LSB = 1.0 / 32768.0  # one 16-bit step, the unit of the thresholds below
-SMALL_LSB = 1.0  # a coefficient under this many steps is "nothing there" (decode noise)
-ACTIVE_LSB = 8.0  # ...counted only where its 16 neighbours carry this much (RMS, in steps)
-NEIGHBOURS = 16
-LOW_HZ = 2000.0  # coefficients from here to Nyquist are counted
-MIN_ACTIVE = 300  # a window with fewer active coefficients at an alignment is not judged
 GRID_WINDOWS = 3  # windows needed for a finding
 N_BASELINE = 16
 N_DRAWS = 24  # sets of baseline alignments drawn to measure chance
@@ -133,16 +129,6 @@ def _blocks(x: np.ndarray, start: int, offsets: np.ndarray) -> np.ndarray:
     return x[idx]
 
 
-def near_zero_counts(coefs: np.ndarray, lo: int, small_lsb: float = SMALL_LSB) -> tuple[np.ndarray, np.ndarray]:
-    """Per block (last axis: coefficients, in 16-bit steps): how many coefficients from bin
-    ``lo`` up are active, and how many of those are under ``small_lsb``."""
-    mag = np.abs(coefs[..., lo:])
-    power = np.cumsum(np.pad(mag ** 2, [(0, 0)] * (mag.ndim - 1) + [(NEIGHBOURS // 2, NEIGHBOURS // 2)]), axis=-1)
-    local = (power[..., NEIGHBOURS:] - power[..., :-NEIGHBOURS])[..., :mag.shape[-1]]
-    active = local > NEIGHBOURS * ACTIVE_LSB ** 2
-    return active.sum(axis=-1), ((mag < small_lsb) & active).sum(axis=-1)
-
-
 def _best_share(active: np.ndarray, small: np.ndarray, moves: bool) -> tuple[float, int]:
     """For a set of alignments (rows) over the same blocks (columns): the largest share of
     near-zero coefficients among active ones at one alignment, or, when the grid ``moves``
@@ -156,15 +142,6 @@ def _best_share(active: np.ndarray, small: np.ndarray, moves: bool) -> tuple[flo
     a, s = active.sum(axis=1), small.sum(axis=1)
     best = int(np.argmax(s / np.maximum(a, 1)))
     return s[best] / max(int(a[best]), 1), int(a[best])
-
-
-def chance_z(share: float, null: np.ndarray, n: float) -> float:
-    """How many standard deviations ``share`` (a share of near-zero coefficients among ``n``
-    active ones) stands above the same share at alignments no coder used (``null``): their
-    spread, floored by the binomial spread of a share of ``n``."""
-    mean = float(null.mean())
-    binom = np.sqrt(max(mean * (1 - mean), 1e-6) / n)
-    return float((share - mean) / max(float(null.std()), binom))
 
 
 def _codec_z(active: np.ndarray, small: np.ndarray, codecs: list[Codec]) -> dict[str, float]:
@@ -235,3 +212,11 @@ def find_grid(samples: np.ndarray, starts: list[int], sample_rate: int, min_z: f
     found = [GridFinding(name, z, n, channel) for name, (z, n, channel) in grid_z(samples, starts, sample_rate).items()
              if z >= min_z]
     return max(found, key=lambda f: f.z) if found else None
+
+
+def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = float("inf")) -> list:
+    """The detector (see :mod:`penthy_model.evidence`): one measure per codec."""
+    from . import CodecMeasure
+
+    return [CodecMeasure(name.lower(), z, None, n, channel)
+            for name, (z, n, channel) in grid_z(samples, list(starts), sample_rate).items()]

@@ -10,7 +10,7 @@ from helpers import mp3_twin, sparse_music, write_flac
 
 from penthy_model.audio import read_windows
 from penthy_model.constants import MP3_CONFIRM_Z, MP3_EQUAL_Z, MP3_GRID_MIN_Z
-from penthy_model.mp3grid import (
+from penthy_model.evidence.mp3 import (
     BANDS, EQUAL_LSB, EQUAL_MIN_LSB, EQUAL_SPAN, GRANULE, NOISE_GAIN, alignment_counts, analysis_window,
     band_samples, equal_pairs, find_mp3_grid, granule_lines, mp3_confirm_z, mp3_grid_z, phase_band_samples,
     phase_counts)

@@ -7,7 +7,7 @@ alias-reduction butterflies, and quantises the 576 lines. Lines that round to ze
 in the decode. So the same analysis, re-applied to a decoded file where the encoder applied
 it, finds those lines again as nothing but the decode's 16-bit rounding noise, between
 neighbours that carry music; at any other alignment, and in genuine audio at every one, such
-lines are only as common as chance. It is the MP3 counterpart of :mod:`grid` (AAC, Vorbis),
+lines are only as common as chance. It is the MP3 counterpart of :mod:`.mdct` (AAC, Vorbis),
 whose plain MDCT cannot see through MP3's two-stage filter bank.
 
 Where the grid lies depends on encoder and decoder delays (LAME through ffmpeg, libsndfile
@@ -37,7 +37,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .grid import GRID_WINDOWS, LOW_HZ, LSB, MIN_ACTIVE, GridFinding, chance_z, near_zero_counts
+from .mdct import GRID_WINDOWS, GridFinding
+from .stats import LOW_HZ, LSB, MIN_ACTIVE, chance_z, near_zero_counts
 
 GRANULE = 576  # input samples per granule: 32 bands x 18 lines
 BANDS, LINES = 32, 18
@@ -304,3 +305,18 @@ def find_mp3_grid(samples: np.ndarray, starts: list[int], sample_rate: int, min_
         if found.windows >= GRID_WINDOWS and found.z >= threshold:
             return GridFinding("MP3", found.z, found.windows, where)
     return None
+
+
+def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = float("inf")) -> list:
+    """The detector (see :mod:`penthy_model.evidence`): the MP3 measure."""
+    from . import CodecMeasure
+
+    starts = list(starts)
+    z, best, used = mp3_grid_z(samples, starts, sample_rate)
+    found = [CodecMeasure("mp3", z, best, used, "mid" if samples.shape[2] == 2 else "mix", "near-zero lines")]
+    where = "left, right, mid and side" if samples.shape[2] == 2 else "mix"
+    for c, sign in zip(mp3_confirm_z(samples, starts, sample_rate, [best, CONFIRM_AT]),
+                       ("near-zero lines", "equal pairs of lines")):
+        found.append(CodecMeasure("mp3", c.z, c.alignment, c.windows, where, sign))
+    found = [m for m in found if m.windows >= GRID_WINDOWS and np.isfinite(m.z)] or found[:1]
+    return [max(found, key=lambda m: m.z if np.isfinite(m.z) else -np.inf)]

@@ -1,5 +1,5 @@
-"""The codec frame-grid test: AAC-like and Vorbis decodes show their grid, genuine audio not;
-and the engine lets a grid (AAC/Vorbis or MP3) settle only what the score leaves undecided."""
+"""The MDCT frame grid: AAC-like and Vorbis decodes show their grid, genuine audio not; and
+the engine measures the codec evidence (AAC/Vorbis or MP3) on every file, whatever the score."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from helpers import mp3_twin, sparse_music, write_flac
 from penthy_model.analyze import Analyzer
 from penthy_model.audio import read_windows
 from penthy_model.constants import GRID_MIN_Z, MP3_GRID_MIN_Z
-from penthy_model.grid import BLOCK, HOP, WINDOWS, find_grid, grid_z, mdct
+from penthy_model.evidence.mdct import BLOCK, HOP, WINDOWS, find_grid, grid_z, mdct
 from penthy_model.inference import Thresholds
 from penthy_model.result import INCONCLUSIVE, TRANSCODED
 
@@ -111,12 +111,13 @@ def test_only_the_alignments_coders_use_are_tested(files):
 
 
 @pytest.mark.parametrize("name,codec,min_z", [("aac", "AAC", GRID_MIN_Z), ("mp3", "MP3", MP3_GRID_MIN_Z)])
-def test_a_grid_settles_only_what_the_model_leaves_inconclusive(files, model_path, name, codec, min_z):
-    undecided = Analyzer(model_path, thresholds=Thresholds(0.0, 1.0, 0.0))  # the model never decides
-    genuine, fake = undecided.analyze(files["genuine"]), undecided.analyze(files[name])
-    assert genuine.verdict == INCONCLUSIVE and genuine.codec is None
-    assert fake.verdict == TRANSCODED and fake.codec == codec.lower() and fake.score == 0.0
-    assert fake.grid_z >= min_z and f"decoded from {codec}" in fake.reason
-    decided = Analyzer(model_path, thresholds=Thresholds(1.0, 1.0, 1.0))  # the model calls all transcoded
-    result = decided.analyze(files[name])
-    assert result.verdict == TRANSCODED and result.codec is None  # no grid test needed
+def test_codec_evidence_is_measured_whatever_the_model_says(files, model_path, name, codec, min_z):
+    for thresholds in (Thresholds(0.0, 1.0, 0.0), Thresholds(1.0, 1.0, 1.0)):  # never decides; all transcoded
+        analyzer = Analyzer(model_path, thresholds=thresholds)
+        genuine, fake = analyzer.analyze(files["genuine"]), analyzer.analyze(files[name])
+        assert genuine.codec is None and genuine.grid_z is not None and genuine.grid_z < min_z
+        assert fake.verdict == TRANSCODED and fake.codec == codec.lower() and fake.score == 0.0
+        assert fake.grid_z >= min_z and f"decoded from {codec}" in fake.reason
+        assert fake.model_score is not None and 0.0 <= fake.model_score <= 1.0  # the network's own, kept
+    assert genuine.verdict == TRANSCODED  # the model called it; no codec evidence is needed for that
+    assert Analyzer(model_path, thresholds=Thresholds(0.0, 1.0, 0.0)).analyze(files["genuine"]).verdict == INCONCLUSIVE
