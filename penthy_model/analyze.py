@@ -13,7 +13,7 @@ import soundfile as sf
 from . import __version__ as ENGINE
 from .audio import read_windows
 from .bitdepth import effective_bits
-from .constants import CODEC_MIN_Z, GRID_CLEAR_Z, MIN_SAMPLE_RATE
+from .constants import CODEC_MIN_Z, GRID_ABSENT_Z, GRID_CLEAR_Z, MIN_SAMPLE_RATE
 from .cutoff import estimate_cutoff
 from .evidence import find_codec
 from .features import window_features, window_length
@@ -58,13 +58,9 @@ class Analyzer:
         result.window_starts = [round(s / sr, 3) for s in windows.starts]
         result.cutoff_hz = estimate_cutoff(windows.samples, sr)
         result.upsampled_from = upsampled_from(windows.samples, sr)
-        evidence = find_codec(windows.samples, windows.starts, sr, clear_z=GRID_CLEAR_Z)
-        strongest = evidence.strongest
-        if strongest is not None:
-            result.grid_z, result.grid_alignment = round(strongest.z, 1), strongest.alignment
         if sr < MIN_SAMPLE_RATE:
             result.reason = f"sample rate {sr} Hz: there is no band above 16 kHz to judge"
-            apply_codec_evidence(result, evidence, CODEC_MIN_Z)
+            self._codec_evidence(result, windows, thorough=True)
             return result
         features, reference_dbfs = window_features(windows.samples, sr, with_reference=True)
         scores = self.model.predict(features)
@@ -73,8 +69,19 @@ class Analyzer:
         result.content_share = round(float(has_content.mean()), 3)
         score, result.verdict, result.reason = decide(scores, has_content, self.thresholds, self.model.pooling)
         result.score = result.model_score = round(score, 4)
-        apply_codec_evidence(result, evidence, CODEC_MIN_Z)
+        self._codec_evidence(result, windows, thorough=result.verdict == INCONCLUSIVE)
         return result
+
+    @staticmethod
+    def _codec_evidence(result: Result, windows, thorough: bool) -> None:
+        """Measure the codec evidence (every file; ``thorough`` where the model left it
+        undecided: every sample, and alignments no decoder gives) and let the verdict use it."""
+        evidence = find_codec(windows.samples, windows.starts, windows.sample_rate, clear_z=GRID_CLEAR_Z,
+                              absent_z=GRID_ABSENT_Z, thorough=thorough)
+        strongest = evidence.strongest
+        if strongest is not None:
+            result.grid_z, result.grid_alignment = round(strongest.z, 1), strongest.alignment
+        apply_codec_evidence(result, evidence, CODEC_MIN_Z)
 
     def _analyze_or_error(self, path) -> Result:
         """``analyze``, with an unexpected exception for one file turned into its error result."""

@@ -84,8 +84,10 @@ MP3_CONFIRM_Z = 10.0  # twice the highest genuine z (4.84) over the same sets, r
 MP3_EQUAL_Z = 9.5  # twice the highest genuine z (4.69) over the same sets, rounded up to 0.5
 # Per codec, the z that names it (the verdict's ``apply_codec_evidence`` reads this).
 CODEC_MIN_Z = {"aac": GRID_MIN_Z, "vorbis": GRID_MIN_Z, "mp3": MP3_GRID_MIN_Z}
-# A detector stops reading windows once a codec stands this far above chance: the answer is clear.
+# A detector stops reading once a codec stands this far above chance (the answer is clear),
+# or, after its screen, when every codec it measures is under half its threshold.
 GRID_CLEAR_Z = 2 * MP3_GRID_MIN_Z
+GRID_ABSENT_Z = {codec: z / 2 for codec, z in CODEC_MIN_Z.items()}
 
 
 @dataclass(frozen=True)

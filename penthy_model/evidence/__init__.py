@@ -7,18 +7,21 @@ runs every detector on the windows the engine read and returns what they MEASURE
 above chance, where, in which channel. It decides nothing: calling a file transcoded on
 that evidence is the verdict's job (``verdict.apply_codec_evidence``).
 
-A detector is a function ``(samples, starts, sample_rate, clear_z) -> list[CodecMeasure]``:
-``samples`` (W, length, channels) float in [-1, 1], ``starts`` each window's first sample in
-the file; it may stop reading windows once every codec it measures stands at ``clear_z`` or
-above (the answer is clear) or its screen shows nothing near a grid. Add one to
-``DETECTORS`` to have it run on every file.
+A detector is a function ``(samples, starts, sample_rate, clear_z, absent_z, thorough) ->
+list[CodecMeasure]``: ``samples`` (W, length, channels) float in [-1, 1], ``starts`` each
+window's first sample in the file. It screens a fraction of the samples first and may stop
+there when the answer is clear either way: a codec at ``clear_z`` or above, or every codec
+it measures under ``absent_z[codec]`` with enough sound counted. ``thorough`` asks it to
+read everything and to look beyond the alignments decoders give (for files the spectrogram
+model leaves undecided). Add one to ``DETECTORS`` to have it run on every file.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -64,7 +67,7 @@ class CodecEvidence:
         return next((m for m in self.measures if m.codec == codec), None)
 
 
-Detector = Callable[[np.ndarray, Sequence[int], int, float], list]
+Detector = Callable[[np.ndarray, Sequence[int], int, float, Mapping[str, float], bool], list]
 
 
 def _detectors() -> tuple[Detector, ...]:
@@ -77,13 +80,22 @@ DETECTORS: tuple[Detector, ...] = _detectors()
 
 
 def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, clear_z: float = math.inf,
+               absent_z: Mapping[str, float] | float = -math.inf, thorough: bool = False,
                detectors: Sequence[Detector] = DETECTORS) -> CodecEvidence:
     """Run every detector on the windows (``samples`` (W, length, channels) float in [-1, 1],
-    ``starts`` their first samples in the file); a detector may stop early once its codecs
-    are at ``clear_z`` or clearly absent."""
+    ``starts`` their first samples in the file). A detector stops early once a codec stands
+    at ``clear_z`` or above, or every codec it measures is under ``absent_z`` (one z for all,
+    or per codec) after its screen; the defaults measure everything. Once a codec stands at
+    ``clear_z`` the remaining detectors are not run. ``thorough``: see the module."""
+    if not isinstance(absent_z, Mapping):
+        absent_z = defaultdict(lambda z=float(absent_z): z)
+    else:
+        absent_z = defaultdict(lambda: -math.inf, absent_z)
     measures: list[CodecMeasure] = []
+    if samples is None or len(samples) == 0:
+        return CodecEvidence()
     for detect in detectors:
-        measures.extend(detect(samples, starts, sample_rate, clear_z))
+        measures.extend(detect(samples, starts, sample_rate, clear_z, absent_z, thorough))
         if any(m.z >= clear_z for m in measures):
             break  # clear: the other detectors could only add a weaker codec
     return CodecEvidence(tuple(measures))

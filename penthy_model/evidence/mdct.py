@@ -15,7 +15,7 @@ Where the grid lies depends on how many priming samples the encoder put before t
 and the decoder removed: AAC encoders prime by 1024 or 2048 samples (grid at 0 mod 1024),
 Apple's by 2112 (960) and Nero's by 2624 (448); a Vorbis stream's long blocks fall at 64
 mod 128 after its first short blocks, and may move by 128 after a run of short blocks. Only
-those alignments are tested, against 16 others that no codec here uses, in each window.
+those alignments are tested, against 8 to 12 others that no codec here uses.
 A stereo coder codes mid and side (joint stereo) or left and right on their own, band by
 band, so the zeros are only exact in the channels it coded: each of the four is tested.
 MP3's hybrid filter bank is not an MDCT of the signal: :mod:`.mp3` looks for its grid.
@@ -23,7 +23,6 @@ MP3's hybrid filter bank is not an MDCT of the signal: :mod:`.mp3` looks for its
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,8 +32,12 @@ from .stats import LOW_HZ, LSB, MIN_ACTIVE, chance_z, near_zero_counts
 
 BLOCK = 2048  # long-block length of AAC-LC and of Vorbis at 44.1/48 kHz
 HOP = BLOCK // 2
-GRID_WINDOWS = 3  # windows needed for a finding
-N_BASELINE = 16
+SCREEN_WINDOWS = 3  # windows read first, spread over the track...
+SCREEN_SAMPLES = 8191  # ...this many samples of each (3 blocks at every alignment), then the others'
+SCREEN_CHUNKS = 3  # "absent" is believed only after this many stretches (or every window's)...
+SCREEN_ACTIVE = 20000  # ...with this many active coefficients at every alignment (all channels)
+N_BASELINE = 16  # alignments no codec uses, cut to measure chance...
+SHAPE_BASELINE = {"kbd": 8, "sine": 8, "vorbis": 12}  # ...of them, per window shape (Vorbis's draws 8)
 N_DRAWS = 24  # sets of baseline alignments drawn to measure chance
 FRAME_STEP = 2  # every other block of a window is enough
 
@@ -72,27 +75,16 @@ BASELINE = tuple(int(o) for o in np.random.default_rng(0).choice(
 
 
 _rng = np.random.default_rng(1)
-_DRAWS = {len(c.offsets): [_rng.choice(N_BASELINE, len(c.offsets), replace=False) for _ in range(N_DRAWS)]
-          for c in CODECS}
+_DRAWS = {(b, len(c.offsets)): [_rng.choice(b, len(c.offsets), replace=False) for _ in range(N_DRAWS)]
+          for c in CODECS for b in set(SHAPE_BASELINE.values())}
 # Every alignment a window is cut at (the baseline first, then each codec's), and per window
 # shape the codecs that use it and the rows of those alignments it is applied to.
 _OFFSETS = np.array(BASELINE + tuple(o for c in CODECS for o in c.offsets))
 _AT = {o: i for i, o in enumerate(_OFFSETS.tolist())}
 _BY_WINDOW = {name: ([c for c in CODECS if name in c.windows],
-                     np.array(list(range(N_BASELINE)) + [_AT[o] for c in CODECS if name in c.windows for o in c.offsets]))
+                     np.array(list(range(SHAPE_BASELINE[name]))
+                              + [_AT[o] for c in CODECS if name in c.windows for o in c.offsets]))
               for name in WINDOWS}
-
-
-@dataclass
-class GridFinding:
-    codec: str  # "AAC", "Vorbis" or "MP3"
-    z: float  # how far the coder's alignment stands above the others (see each test)
-    windows: int  # windows judged
-    channel: str = "mid"  # the channel that shows it, or "left, right, mid and side" together
-
-    @property
-    def where(self) -> str:
-        return f"{self.channel} channels" if " and " in self.channel else f"{self.channel} channel"
 
 
 @lru_cache(maxsize=4)
@@ -144,79 +136,106 @@ def _best_share(active: np.ndarray, small: np.ndarray, moves: bool) -> tuple[flo
     return s[best] / max(int(a[best]), 1), int(a[best])
 
 
-def _codec_z(active: np.ndarray, small: np.ndarray, codecs: list[Codec]) -> dict[str, float]:
+def _codec_z(active: np.ndarray, small: np.ndarray, codecs: list[Codec], baseline: int) -> dict[str, tuple[float, int]]:
     """Per codec: how many standard deviations the share of near-zero coefficients at its
-    alignments (rows after the baseline's) stands above the same measure at as many
-    alignments drawn from the baseline (NaN when too few coefficients are active)."""
-    out, at = {}, N_BASELINE
+    alignments (rows after the first ``baseline``) stands above the same measure at as many
+    alignments drawn from the baseline (NaN when too few coefficients are active), and the
+    offset of its alignment with the largest share."""
+    out, at = {}, baseline
     for c in codecs:
         k = len(c.offsets)
         share, n = _best_share(active[at:at + k], small[at:at + k], c.moves)
+        a, s = active[at:at + k].sum(axis=1), small[at:at + k].sum(axis=1)
+        offset = c.offsets[int(np.argmax(s / np.maximum(a, 1)))]
         at += k
-        null = [_best_share(active[d], small[d], c.moves) for d in _DRAWS[k]]
-        null_share = np.array([v for v, _ in null])
+        null = [_best_share(active[d], small[d], c.moves) for d in _DRAWS[baseline, k]]
         if n < MIN_ACTIVE or min(m for _, m in null) < MIN_ACTIVE:
-            out[c.name] = float("nan")
+            out[c.name] = (float("nan"), offset)
             continue
-        out[c.name] = chance_z(share, null_share, n)
+        out[c.name] = (chance_z(share, np.array([v for v, _ in null]), n), offset)
     return out
 
 
-def window_z(x: np.ndarray, start: int, sample_rate: int) -> dict[tuple[str, str], float]:
-    """For one window (length, channels) in 16-bit steps: per codec and channel, its z (see
-    ``_codec_z``; the best over the codec's window shapes). A stereo window is judged in
-    mid, side, left and right (the MDCT is linear, so mid and side are taken from the left
-    and right coefficients); any other layout in its mix."""
+def chunk_counts(x: np.ndarray, start: int, sample_rate: int) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """For a stretch (length, channels) in 16-bit steps that starts at sample ``start`` of
+    the file, per window shape: active and near-zero coefficients (``near_zero_counts``),
+    each (channels, alignments, blocks), in left, right, mid and side (a stereo stretch; the
+    MDCT is linear, so mid and side are taken from the left and right coefficients) or in
+    its mix. None when the stretch holds no block."""
+    if len(x) < BLOCK + HOP - 1:
+        return None
     lo = int(LOW_HZ / (sample_rate / 2) * HOP)
-    if x.shape[1] == 2:
-        blocks = {"left": _blocks(x[:, 0].astype(np.float32), start, _OFFSETS),
-                  "right": _blocks(x[:, 1].astype(np.float32), start, _OFFSETS)}
-    else:
-        blocks = {"mix": _blocks(x.mean(axis=1).astype(np.float32), start, _OFFSETS)}
-    out: dict[tuple[str, str], float] = {}
-    for name, (codecs, rows) in _BY_WINDOW.items():
-        coefs = {channel: mdct(b[rows], WINDOWS[name]) for channel, b in blocks.items()}
+    mixes = [x[:, 0], x[:, 1]] if x.shape[1] == 2 else [x.mean(axis=1)]
+    blocks = np.stack([_blocks(np.asarray(m, np.float32), start, _OFFSETS) for m in mixes])
+    out = {}
+    for name, (_, rows) in _BY_WINDOW.items():
+        coefs = mdct(blocks[:, rows], WINDOWS[name])  # (channels, alignments, blocks, HOP)
         if len(coefs) == 2:
-            left, right = coefs["left"], coefs["right"]
-            coefs["mid"], coefs["side"] = (left + right) * 0.5, (left - right) * 0.5
-        for channel, c in coefs.items():
-            for codec, z in _codec_z(*near_zero_counts(c, lo), codecs).items():
-                before = out.get((codec, channel), float("nan"))
-                out[codec, channel] = float(z if np.isnan(before) or z > before else before)
+            coefs = np.concatenate([coefs, (coefs[:1] + coefs[1:]) * 0.5, (coefs[:1] - coefs[1:]) * 0.5])
+        out[name] = near_zero_counts(coefs, lo)
     return out
 
 
-def grid_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> dict[str, tuple[float, int, str]]:
-    """Per codec: the largest, over the channels a coder may have coded on their own (mid
-    and side for joint stereo, left and right), of the median z over the windows that could
-    be judged in that channel (a channel needs GRID_WINDOWS of them), with how many windows
-    and which channel (NaN, 0, "" with none). ``samples`` is (W, length, channels) float in
-    [-1, 1], ``starts`` each window's first sample in the file."""
-    zs: dict[tuple[str, str], list[float]] = defaultdict(list)
-    if samples.shape[1] >= BLOCK + HOP:
-        for block, start in zip(samples, starts):
-            for key, z in window_z(block.astype(np.float64) / LSB, int(start), sample_rate).items():
-                if np.isfinite(z):
-                    zs[key].append(z)
-    best = {c.name: (float("nan"), 0, "") for c in CODECS}
-    for (name, channel), v in zs.items():
-        z = float(np.median(v))
-        if len(v) >= GRID_WINDOWS and not best[name][0] >= z:
-            best[name] = (z, len(v), channel)
+def pooled_z(counts: dict[str, list], channels: tuple[str, ...]) -> dict[str, tuple[float, int, str]]:
+    """Per codec, from the counts of every stretch read (per window shape, lists of
+    ``chunk_counts``): the largest ``_codec_z`` over its window shapes and the channels a
+    coder may have coded on their own, with its alignment and channel."""
+    best = {c.name: (float("nan"), -1, "") for c in CODECS}
+    for name, (codecs, _) in _BY_WINDOW.items():
+        if not counts[name]:
+            continue
+        active = np.concatenate([a for a, _ in counts[name]], axis=-1)
+        small = np.concatenate([s for _, s in counts[name]], axis=-1)
+        for i, channel in enumerate(channels):
+            for codec, (z, offset) in _codec_z(active[i], small[i], codecs, SHAPE_BASELINE[name]).items():
+                if np.isfinite(z) and not best[codec][0] >= z:
+                    best[codec] = (z, offset, channel)
     return best
 
 
-def find_grid(samples: np.ndarray, starts: list[int], sample_rate: int, min_z: float) -> GridFinding | None:
-    """The codec whose frame grid at least GRID_WINDOWS windows of one channel show with a
-    median z of at least ``min_z`` (``grid_z`` counts only such channels), or None."""
-    found = [GridFinding(name, z, n, channel) for name, (z, n, channel) in grid_z(samples, starts, sample_rate).items()
-             if z >= min_z]
-    return max(found, key=lambda f: f.z) if found else None
+def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
+           absent_z: float = -np.inf, thorough: bool = False) -> tuple[dict[str, tuple[float, int, str]], int]:
+    """Per codec (z, alignment, channel) for windows ``samples`` (W, length, channels) float
+    in [-1, 1] that start at ``starts``, and how many windows had sound to count.
+
+    The first SCREEN_SAMPLES of each window are read first (SCREEN_WINDOWS spread over the
+    track before the others), then the rest of each; unless ``thorough``, reading stops once
+    a codec stands at ``clear_z`` or more, or every codec is under ``absent_z`` after
+    SCREEN_CHUNKS stretches with SCREEN_ACTIVE active coefficients at every alignment."""
+    w = len(samples)
+    channels = ("left", "right", "mid", "side") if samples.shape[2] == 2 else ("mix",)
+    counts: dict[str, list] = {name: [] for name in _BY_WINDOW}
+    used = np.zeros(w, bool)
+    spread = np.linspace(0, w - 1, min(SCREEN_WINDOWS, w)).round().astype(int).tolist() if w else []
+    order = list(dict.fromkeys(spread + list(range(w))))
+    rest = SCREEN_SAMPLES - SCREEN_SAMPLES % HOP  # no block of the screen starts there or later
+    chunks = [(i, 0, SCREEN_SAMPLES) for i in order] + [(i, rest, samples.shape[1]) for i in order]
+    for n, (i, lo, hi) in enumerate(chunks, 1):
+        found = chunk_counts(samples[i, lo:hi].astype(np.float32) / np.float32(LSB), int(starts[i]) + lo, sample_rate)
+        if found is None:
+            continue
+        for name, c in found.items():
+            counts[name].append(c)
+            used[i] |= bool(c[0].any())
+        if thorough or n < len(spread):
+            continue
+        best = pooled_z(counts, channels)
+        zs = [z for z, _, _ in best.values()]
+        if any(z >= clear_z for z in zs):
+            break
+        enough = n >= min(SCREEN_CHUNKS, w) and all(
+            sum(a.sum(axis=(0, -1)) for a, _ in counts[name]).min() >= SCREEN_ACTIVE for name in counts)
+        if enough and all(not z >= absent_z for z in zs):
+            break
+    return pooled_z(counts, channels), int(used.sum())
 
 
-def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = float("inf")) -> list:
+def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
+            absent_z=None, thorough: bool = False) -> list:
     """The detector (see :mod:`penthy_model.evidence`): one measure per codec."""
     from . import CodecMeasure
 
-    return [CodecMeasure(name.lower(), z, None, n, channel)
-            for name, (z, n, channel) in grid_z(samples, list(starts), sample_rate).items()]
+    absent = -np.inf if absent_z is None else min(absent_z[c.name.lower()] for c in CODECS)
+    best, windows = mdct_z(samples, starts, sample_rate, clear_z, absent, thorough)
+    return [CodecMeasure(name.lower(), z, offset if offset >= 0 else None, windows, channel)
+            for name, (z, offset, channel) in best.items()]

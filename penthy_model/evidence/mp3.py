@@ -7,26 +7,28 @@ alias-reduction butterflies, and quantises the 576 lines. Lines that round to ze
 in the decode. So the same analysis, re-applied to a decoded file where the encoder applied
 it, finds those lines again as nothing but the decode's 16-bit rounding noise, between
 neighbours that carry music; at any other alignment, and in genuine audio at every one, such
-lines are only as common as chance. It is the MP3 counterpart of :mod:`.mdct` (AAC, Vorbis),
-whose plain MDCT cannot see through MP3's two-stage filter bank.
+lines are only as common as chance. The same lines carry a second sign of the coder: a
+decoder rebuilds every line of a scalefactor band as a whole power (4/3) of its quantised
+value times one step, so at the coder's alignment nearby lines of the same value have
+exactly equal sizes, far more often than chance makes them. That sign remains where the
+encoder had bits to spare and zeroed few lines (320 kbit/s, sparse music). It is the MP3
+counterpart of :mod:`.mdct` (AAC, Vorbis), whose plain MDCT cannot see through MP3's
+two-stage filter bank.
 
-Where the grid lies depends on encoder and decoder delays (LAME through ffmpeg, libsndfile
-and LAME's own decoder, and shine through ffmpeg, all give alignment 48 below), so every
-one of the 576 alignments is tried and the best is measured against the others: a file's
-finding does not depend on knowing its decoder. Only long blocks are modelled; granules the
-encoder coded as short blocks just add nothing.
+The 576 alignments fall into 32 phases (alignment mod 32) of 18: the filter bank's outputs
+at one phase serve all 18, so a phase is tested at 1/32 of the cost of all alignments.
+``phase_counts`` counts, at the 18 alignments of a phase, near-zero lines and equal pairs in
+left, right, mid and side together (a stereo encoder codes some granules as left/right and
+others as mid/side, and the zeros are exact only in the channels it coded); the phase's
+best alignment is measured against its 17 neighbours (``phase_z``). Where the granules lie
+depends on encoder and decoder delays: LAME and shine decodes through ffmpeg, libsndfile
+and LAME's own decoder all land at alignment 48, so that phase is tested first. A cheap
+scan of all 576 alignments on a short stretch of the mix (``scan``) names one more candidate
+phase, for decoders and edits that put the grid elsewhere. Only long blocks are modelled;
+granules the encoder coded as short blocks just add nothing.
 
-Where that scan is not sure, a second look settles more files: at a few candidate
-alignments (the scan's best, and 48), the rest of each window (samples the scan did not
-read) is analysed at the 18 alignments that share the candidate's phase, in left, right,
-mid and side together, since a stereo encoder codes some granules as left/right and others
-as mid/side, and the zeros are exact only in the channels it coded. A candidate chosen
-before these samples are read is measured against its 17 neighbours, with no search to
-inflate it, so much weaker grids stand out. The same lines are also counted for a second
-sign of the coder: a decoder rebuilds every line of a scalefactor band as a whole power
-(4/3) of its quantised value times one step, so at the coder's alignment nearby lines of the
-same value have exactly equal sizes, far more often than chance makes them. That sign
-remains where the encoder had bits to spare and zeroed few lines (320 kbit/s, sparse music).
+``measure`` screens a few windows first and stops when the answer is clear either way; only
+an unclear file is read further (see :mod:`penthy_model.evidence`).
 """
 
 from __future__ import annotations
@@ -35,28 +37,31 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from .mdct import GRID_WINDOWS, GridFinding
-from .stats import LOW_HZ, LSB, MIN_ACTIVE, chance_z, near_zero_counts
+from .stats import LOW_HZ, LSB, MIN_ACTIVE, chance_z
 
 GRANULE = 576  # input samples per granule: 32 bands x 18 lines
 BANDS, LINES = 32, 18
+PHASE_ALIGNMENTS = GRANULE // BANDS  # 18 alignments share each phase (alignment mod 32)
 TAPS = 512
-SEGMENT = 6000  # samples of each engine window examined (the first ones)
 SMALL_LSB = 0.5  # a line under this many 16-bit steps (noise-normalised) is "nothing there"
-EXCLUDE = 24  # alignments this close to the best are not part of its baseline
-CONFIRM_AT = 48  # where LAME and shine decodes land (through ffmpeg, libsndfile, LAME's decoder)
-# Equal neighbours: two lines of a granule at most EQUAL_SPAN apart (mostly inside one
-# scalefactor band), both at least EQUAL_MIN_LSB, whose sizes differ by under EQUAL_LSB
+ACTIVE_LSB = 8.0  # ...counted only in a band whose 18 lines carry this much (RMS, in steps)
+EXCLUDE = 24  # alignments this close to the scan's best are not part of its baseline
+DECODER_AT = 48  # where LAME and shine decodes land (through ffmpeg, libsndfile, LAME's decoder)
+SCAN_SAMPLES = 6000  # first samples of each window the scan of all 576 alignments reads (thorough only)
+SCREEN_WINDOWS = 3  # windows the screen reads (spread over the track)...
+SCREEN_SAMPLES = 3072  # ...this many samples of each, then of the others while unclear
+SCREEN_CHUNKS = 6  # "absent" is believed only after this many windows' first samples (or all)...
+SCREEN_ACTIVE = 4000  # ...with this many active lines, and pairs of big lines, at every alignment
+# Equal neighbours: two lines of one band of a granule at most EQUAL_SPAN apart (mostly inside
+# one scalefactor band), both at least EQUAL_MIN_LSB, whose sizes differ by under EQUAL_LSB
 # (16-bit steps, noise-normalised as SMALL_LSB).
-EQUAL_SPAN = 6
+EQUAL_SPAN = 2
 EQUAL_MIN_LSB = 6.0
 EQUAL_LSB = 0.25
-# LOW_HZ, MIN_ACTIVE (here: at the best alignment, pooled over the file) and GRID_WINDOWS
-# are the AAC/Vorbis grid's.
 # RMS of a line for white noise of unit RMS: the transform's gain, so that thresholds are in
-# 16-bit steps (tests/test_mp3grid.py measures it).
+# 16-bit steps (tests/test_mp3_grid.py measures it).
 NOISE_GAIN = 0.53
 
 # ISO/IEC 11172-3 Table C.1, the analysis window C[0..256] in units of 2**-21 (each entry of
@@ -114,8 +119,10 @@ def _line_transforms() -> np.ndarray:
 
 FILTERS = _filters()
 LINE_TRANSFORMS = _line_transforms()
+_HALVES = (np.ascontiguousarray(LINE_TRANSFORMS[:, :LINES, :] / NOISE_GAIN),
+           np.ascontiguousarray(LINE_TRANSFORMS[:, LINES:, :] / NOISE_GAIN))
 # (512, 32): a frame of 512 samples ending at t, times this, is the bands' output at t
-TAPS_BY_BAND = np.ascontiguousarray(FILTERS[:, ::-1].T)
+TAPS_BY_BAND = np.ascontiguousarray(FILTERS[:, ::-1].T).astype(np.float32)
 _CI = np.array(ALIAS_CI)
 _CS = (1 / np.sqrt(1 + _CI ** 2)).astype(np.float32)
 _CA = (_CI / np.sqrt(1 + _CI ** 2)).astype(np.float32)
@@ -123,200 +130,234 @@ _CA = (_CI / np.sqrt(1 + _CI ** 2)).astype(np.float32)
 
 @lru_cache(maxsize=4)
 def _filter_spectra(nfft: int) -> np.ndarray:
-    return np.fft.rfft(FILTERS, nfft, axis=-1)
+    return np.fft.rfft(FILTERS, nfft, axis=-1).astype(np.complex64)
 
 
 def band_samples(x: np.ndarray) -> np.ndarray:
     """(32, len(x) - 511) outputs of the analysis bands at every sample (not decimated):
     column j is the output at sample 511 + j of ``x``, the first with a full history."""
     nfft = 1 << int(np.ceil(np.log2(len(x) + TAPS)))
-    spectrum = np.fft.rfft(x, nfft)[None] * _filter_spectra(nfft)
+    spectrum = np.fft.rfft(np.asarray(x, np.float32), nfft)[None] * _filter_spectra(nfft)
     return np.fft.irfft(spectrum, nfft, axis=-1)[:, TAPS - 1:len(x)].astype(np.float32)
 
 
-def granule_lines(bands: np.ndarray) -> np.ndarray:
-    """(J, 576) lines of the granules that start at every band sample of ``bands`` (32, L),
-    J = L - 35, after the alias-reduction butterflies, in the encoder's order (low to high)."""
-    starts = np.arange(bands.shape[1] - 2 * LINES + 1)
-    frames = bands[:, starts[:, None] + np.arange(2 * LINES)]  # (32, J, 36)
-    lines = np.matmul(frames, LINE_TRANSFORMS).transpose(1, 0, 2).copy()  # (J, 32, 18)
-    for i in range(len(ALIAS_CI)):
-        upper, lower = lines[:, :-1, LINES - 1 - i].copy(), lines[:, 1:, i].copy()
-        lines[:, :-1, LINES - 1 - i] = upper * _CS[i] + lower * _CA[i]
-        lines[:, 1:, i] = lower * _CS[i] - upper * _CA[i]
-    return lines.reshape(len(starts), GRANULE)
-
-
-def alignment_counts(x: np.ndarray, start: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """For a stretch of mono samples in 16-bit steps that starts at sample ``start`` of the
-    file: per granule alignment (0..575, mod 576 from the file's start), how many active
-    lines its granules have from LOW_HZ up, and how many of those are near zero."""
-    active, small = np.zeros(GRANULE), np.zeros(GRANULE)
-    if len(x) < TAPS + GRANULE * 2:
-        return active, small
-    bands = band_samples(np.asarray(x, dtype=np.float64)) / np.float32(NOISE_GAIN)
-    lo = int(LOW_HZ / (sample_rate / 2) * GRANULE)
-    for phase in range(BANDS):
-        a, s = near_zero_counts(granule_lines(bands[:, phase::BANDS]), lo, SMALL_LSB)
-        at = (start + phase + BANDS * np.arange(len(a))) % GRANULE
-        active += np.bincount(at, a, GRANULE)
-        small += np.bincount(at, s, GRANULE)
-    return active, small
-
-
 def phase_band_samples(x: np.ndarray, first: int) -> np.ndarray:
-    """(32, n) outputs of the analysis bands at samples ``first``, ``first + 32``, ... of
-    ``x`` (``first`` >= 511: each needs its 511 samples of history)."""
-    frames = sliding_window_view(x, TAPS)[first - (TAPS - 1)::BANDS]
-    return (frames @ TAPS_BY_BAND).T.astype(np.float32)
+    """Outputs of the analysis bands at samples ``first``, ``first + 32``, ... of ``x``
+    (``first`` >= 511: each needs its 511 samples of history): (32, n) for mono ``x``,
+    (channels, 32, n) for ``x`` (length, channels)."""
+    x = np.asarray(x, np.float32)
+    frames = sliding_window_view(x, TAPS, axis=0)[first - (TAPS - 1)::BANDS]  # (n, [channels,] 512)
+    return np.moveaxis(frames @ TAPS_BY_BAND, 0, -1)
 
 
-def equal_pairs(lines: np.ndarray, lo: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per granule (last axis: its lines in 16-bit steps): how many pairs of lines from
-    ``lo`` up, at most EQUAL_SPAN apart, are both at least EQUAL_MIN_LSB, and how many of
-    those have sizes within EQUAL_LSB of each other."""
-    mag = np.abs(lines[..., lo:])
-    big = mag >= EQUAL_MIN_LSB
-    last = np.flatnonzero(big.reshape(-1, big.shape[-1]).any(axis=0))
-    width = last[-1] + 1 if len(last) else 0  # lines above the last big one pair with nothing
-    mag, big = mag[..., :width], big[..., :width]
-    both, same, gap = np.empty(mag.shape, bool), np.empty(mag.shape, bool), np.empty(mag.shape, mag.dtype)
-    pairs, equal = np.zeros(mag.shape, np.uint8), np.zeros(mag.shape, np.uint8)  # per line: its pairs to the right
+def granule_lines(bands: np.ndarray) -> np.ndarray:
+    """Lines of the granules that start at every band sample of ``bands`` (..., 32, L), in
+    16-bit steps normalised by NOISE_GAIN, after the alias-reduction butterflies, arranged
+    by the granule's start mod 18: (..., 32 bands, 18 starts, G granules, 18 lines); start k,
+    granule g begins at band sample k + 18 g (G = (L - 17) // 18 - 1)."""
+    bands = np.ascontiguousarray(bands, dtype=np.float32)
+    g = (bands.shape[-1] - (LINES - 1)) // LINES - 1
+    if g < 1:
+        return np.zeros(bands.shape[:-1] + (LINES, 0, LINES), np.float32)
+    # halves[k, i] = bands[k + 18 i : k + 18 i + 18]: rows of 18 in memory order (a BLAS operand)
+    step = bands.strides[-1]
+    halves = as_strided(bands, bands.shape[:-1] + (LINES, g + 1, LINES),
+                        bands.strides[:-1] + (step, LINES * step, step), writeable=False)
+    top, bottom = (np.matmul(halves, h[:, None]) for h in _HALVES)  # (..., 32, 18, g + 1, 18)
+    lines = np.add(top[..., :-1, :], bottom[..., 1:, :])
+    # the butterflies: line 17 - i of each band with line i of the band above, all at once
+    upper = lines[..., :-1, :, :, LINES - 1:LINES - 1 - len(ALIAS_CI):-1]
+    lower = lines[..., 1:, :, :, :len(ALIAS_CI)]
+    new_upper = upper * _CS + lower * _CA
+    lower[...] = lower * _CS - upper * _CA
+    upper[...] = new_upper
+    return lines
+
+
+def low_band(sample_rate: int) -> int:
+    """The first band counted: the one holding LOW_HZ."""
+    return int(LOW_HZ / (sample_rate / 2) * BANDS)
+
+
+def line_counts(lines: np.ndarray, lo: int) -> np.ndarray:
+    """(4, 18): per start (axis -3 of ``lines`` (..., 32, 18, G, 18), from band ``lo`` up)
+    active lines (in bands whose 18 lines carry ACTIVE_LSB RMS), near-zero lines among them
+    (under SMALL_LSB), pairs of big lines (see EQUAL_*) and equal pairs among them."""
+    lines = lines[..., lo:, :, :, :]
+    mag = np.abs(lines)
+    sq = np.square(mag)
+    active = sq.sum(axis=-1) >= LINES * ACTIVE_LSB ** 2  # (..., bands, 18, G)
+    small = np.count_nonzero(mag < SMALL_LSB, axis=-1)
+    keep = tuple(i for i in range(active.ndim) if i != active.ndim - 2)
+    out = np.empty((4, PHASE_ALIGNMENTS))
+    out[0] = np.count_nonzero(active, axis=keep) * LINES
+    out[1] = np.where(active, small, 0).sum(axis=keep)
+    # pairs along each start's lines, granule after granule (a pair across two granules'
+    # edge is as likely equal as chance: it only dilutes)
+    flat = mag.reshape(mag.shape[:-2] + (-1,))
+    big = flat >= EQUAL_MIN_LSB
+    keep = tuple(i for i in range(flat.ndim) if i != flat.ndim - 2)
+    pairs = equal = 0
     for d in range(1, EQUAL_SPAN + 1):
-        n = width - d
-        if n <= 0:
-            break
-        b = np.logical_and(big[..., :-d], big[..., d:], out=both[..., :n])
-        g = np.abs(np.subtract(mag[..., :-d], mag[..., d:], out=gap[..., :n]), out=gap[..., :n])
-        e = np.logical_and(np.less(g, EQUAL_LSB, out=same[..., :n]), b, out=same[..., :n])
-        np.add(pairs[..., :n], b, out=pairs[..., :n], casting="unsafe")
-        np.add(equal[..., :n], e, out=equal[..., :n], casting="unsafe")
-    return pairs.sum(axis=-1, dtype=int), equal.sum(axis=-1, dtype=int)
+        both = big[..., :-d] & big[..., d:]
+        pairs = pairs + np.count_nonzero(both, axis=keep)
+        equal = equal + np.count_nonzero(both & (np.abs(flat[..., :-d] - flat[..., d:]) < EQUAL_LSB), axis=keep)
+    out[2], out[3] = pairs, equal
+    return out
 
 
-class Confirmation(NamedTuple):
-    z: float  # how far the alignment stands above the 17 others of its phase (NaN: too little to count)
-    alignment: int  # the candidate that stood highest (-1: none could be counted)
-    windows: int  # windows with sound at that alignment
+def _stereo_lines(lines: np.ndarray) -> np.ndarray:
+    """Left and right lines (2, ...) -> left, right, mid and side (4, ...); the transform
+    is linear, so mid and side need no transform of their own."""
+    out = np.empty((4,) + lines.shape[1:], lines.dtype)
+    out[:2] = lines
+    np.multiply(np.add(lines[0], lines[1], out=out[2]), 0.5, out=out[2])
+    np.multiply(np.subtract(lines[0], lines[1], out=out[3]), 0.5, out=out[3])
+    return out
 
 
-def phase_counts(x: np.ndarray, start: int, sample_rate: int, alignment: int) -> np.ndarray:
-    """For a window (length, channels) in 16-bit steps that starts at sample ``start`` of the
-    file: at the 18 granule alignments with the phase of ``alignment`` (column k is alignment
-    ``alignment % 32 + 32 k``), the granules that read no sample before SEGMENT, counted over
-    left, right, mid and side (a stereo window; mid and side from the left and right lines)
-    or over the mix (any other layout). Rows: active lines, near-zero ones among them (see
-    ``near_zero_counts``), pairs of big lines and equal pairs among them (``equal_pairs``)."""
-    counts = np.zeros((4, GRANULE // BANDS))
-    first = SEGMENT + TAPS - 1
-    first += (alignment - start - first + TAPS - 1) % BANDS  # the first output in that phase
+def phase_counts(x: np.ndarray, start: int, sample_rate: int, phase: int) -> np.ndarray:
+    """For a stretch (length, channels) in 16-bit steps that starts at sample ``start`` of the
+    file: the counts of ``line_counts`` at the 18 alignments of ``phase`` (column k is
+    alignment ``phase + 32 k``), over left, right, mid and side (stereo) or the mix."""
+    counts = np.zeros((4, PHASE_ALIGNMENTS))
+    first = TAPS - 1 + (phase - start) % BANDS  # the first output whose granule has that phase
     if len(x) < first + GRANULE * 2:
         return counts
-    mixes = [x[:, 0], x[:, 1]] if x.shape[1] == 2 else [x.mean(axis=1)]
-    coded = [granule_lines(phase_band_samples(np.asarray(c, dtype=np.float64), first) / np.float32(NOISE_GAIN))
-             for c in mixes]
-    lines = np.empty((4 if len(coded) == 2 else 1, *coded[0].shape), coded[0].dtype)  # (channels, granules, 576)
-    lines[:len(coded)] = coded
-    if len(coded) == 2:  # mid and side, from the left and right lines, in place
-        np.multiply(np.add(lines[0], lines[1], out=lines[2]), 0.5, out=lines[2])
-        np.multiply(np.subtract(lines[0], lines[1], out=lines[3]), 0.5, out=lines[3])
-    lo = int(LOW_HZ / (sample_rate / 2) * GRANULE)
-    at = ((start + first - (TAPS - 1) + BANDS * np.arange(lines.shape[1])) % GRANULE) // BANDS
-    for row, per_granule in enumerate((*near_zero_counts(lines, lo, SMALL_LSB), *equal_pairs(lines, lo))):
-        counts[row] = np.bincount(at, per_granule.sum(axis=0), counts.shape[1])
-    return counts
+    mixes = x if x.shape[1] == 2 else x.mean(axis=1, keepdims=True)
+    lines = granule_lines(phase_band_samples(mixes, first))  # (channels, 32, 18, G, 18)
+    if len(lines) == 2:
+        lines = _stereo_lines(lines)
+    found = line_counts(lines, low_band(sample_rate))
+    k0 = ((start + first - (TAPS - 1)) % GRANULE) // BANDS  # the alignment of start 0
+    return np.roll(found, k0, axis=1)
 
 
-def confirm_z(active: np.ndarray, small: np.ndarray, alignment: int) -> float:
-    """How many standard deviations the share of near-zero lines (or of equal pairs) at
-    ``alignment`` stands above the 17 other alignments of its phase (NaN under MIN_ACTIVE
-    active lines or pairs)."""
-    k = (alignment % GRANULE) // BANDS
-    if active[k] < MIN_ACTIVE:
-        return float("nan")
-    share = small / np.maximum(active, 1)
-    return chance_z(share[k], np.delete(share, k), active[k])
+def phase_z(counts: np.ndarray) -> tuple[float, int, str]:
+    """From a phase's pooled counts (``phase_counts``): the larger of the near-zero and the
+    equal-pair z of the phase's best alignment against its 17 neighbours, which alignment
+    (0..17) and which sign (NaN when neither has MIN_ACTIVE lines or pairs there)."""
+    best = (float("nan"), -1, "")
+    for rows, sign in (((0, 1), "near-zero lines"), ((2, 3), "equal pairs of lines")):
+        n, k = counts[rows[0]], counts[rows[1]]
+        share = k / np.maximum(n, 1)
+        at = int(np.argmax(np.where(n >= MIN_ACTIVE, share, -1.0)))
+        if n[at] < MIN_ACTIVE:
+            continue
+        z = chance_z(share[at], np.delete(share, at), float(n[at]))
+        if not best[0] >= z:
+            best = (z, at, sign)
+    return best
 
 
-def mp3_confirm_z(samples: np.ndarray, starts: list[int], sample_rate: int,
-                  alignments: list[int]) -> tuple[Confirmation, Confirmation]:
-    """Near-zero lines, then equal pairs: for each, the largest ``confirm_z`` over the
-    candidate ``alignments``, pooled over the windows (see ``phase_counts``)."""
-    candidates = list(dict.fromkeys(a % GRANULE for a in alignments))
-    counts = np.zeros((len(candidates), 4, GRANULE // BANDS))
-    used = np.zeros(len(candidates), int)
-    for block, start in zip(samples, starts):
-        x = block.astype(np.float64) / LSB
-        for i, alignment in enumerate(candidates):
-            c = phase_counts(x, int(start), sample_rate, alignment)
-            counts[i] += c
-            used[i] += bool(c[0].any())
-    found = []
-    for rows in ((0, 1), (2, 3)):
-        best = Confirmation(float("nan"), -1, 0)
-        for i, alignment in enumerate(candidates):
-            z = confirm_z(counts[i, rows[0]], counts[i, rows[1]], alignment)
-            if np.isfinite(z) and not best.z >= z:
-                best = Confirmation(z, alignment, int(used[i]))
-        found.append(best)
-    return found[0], found[1]
+def scan_counts(x: np.ndarray, start: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """All 576 alignments on a stretch of mono samples in 16-bit steps that starts at sample
+    ``start`` of the file: per alignment (mod 576 from the file's start), its active lines
+    and the near-zero ones among them (as ``line_counts``, in the mix alone)."""
+    n, k = np.zeros(GRANULE), np.zeros(GRANULE)
+    bands = band_samples(x)  # column c: output at sample 511 + c, alignment (start + c) mod 576
+    per_phase = bands.shape[1] // BANDS
+    if per_phase < 3 * LINES:
+        return n, k
+    phased = np.ascontiguousarray(bands[:, :per_phase * BANDS].reshape(BANDS, per_phase, BANDS).transpose(2, 0, 1))
+    lines = granule_lines(phased)[:, low_band(sample_rate):]  # (32 phases, bands, 18, G, 18)
+    mag = np.abs(lines)
+    active = np.square(mag).sum(axis=-1) >= LINES * ACTIVE_LSB ** 2
+    small = np.where(active, np.count_nonzero(mag < SMALL_LSB, axis=-1), 0)
+    alignment = (start + np.arange(BANDS)[:, None] + BANDS * np.arange(PHASE_ALIGNMENTS)[None, :]) % GRANULE
+    n[alignment] = np.count_nonzero(active, axis=(1, 3)) * LINES
+    k[alignment] = small.sum(axis=(1, 3))
+    return n, k
 
 
-def best_alignment(active: np.ndarray, small: np.ndarray) -> tuple[float, int]:
-    """How many standard deviations the share of near-zero lines at the best alignment
-    stands above the alignments at least EXCLUDE samples away, and that alignment
-    (NaN when it has fewer than MIN_ACTIVE active lines)."""
-    share = small / np.maximum(active, 1)
+def best_alignment(n: np.ndarray, k: np.ndarray) -> tuple[float, int]:
+    """How many standard deviations the best alignment's share of near-zero lines stands
+    above the alignments at least EXCLUDE away, and that alignment (NaN, -1 under
+    MIN_ACTIVE active lines there)."""
+    share = k / np.maximum(n, 1)
     best = int(np.argmax(share))
-    if active[best] < MIN_ACTIVE:
-        return float("nan"), best
+    if n[best] < MIN_ACTIVE:
+        return float("nan"), -1
     distance = np.abs((np.arange(GRANULE) - best + GRANULE // 2) % GRANULE - GRANULE // 2)
-    return chance_z(share[best], share[distance >= EXCLUDE], active[best]), best
+    return chance_z(share[best], share[distance >= EXCLUDE], n[best]), best
 
 
-def mp3_grid_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[float, int, int]:
-    """The file's z (pooled over its windows), its best alignment and how many windows had
-    sound to count. ``samples`` is (W, length, channels) float in [-1, 1]."""
-    active, small, used = np.zeros(GRANULE), np.zeros(GRANULE), 0
-    for block, start in zip(samples, starts):
-        mono = block[:SEGMENT].astype(np.float64).mean(axis=1) / LSB
-        a, s = alignment_counts(mono, int(start), sample_rate)
-        active += a
-        small += s
-        used += bool(a.any())
-    z, best = best_alignment(active, small)
-    return z, best, used
+class Finding(NamedTuple):
+    z: float  # NaN: too little sound at any tested alignment
+    alignment: int  # 0..575 (-1: none)
+    sign: str
+    windows: int  # windows with sound counted
 
 
-def find_mp3_grid(samples: np.ndarray, starts: list[int], sample_rate: int, min_z: float,
-                  confirm_min_z: float = float("inf"), equal_min_z: float = float("inf")) -> GridFinding | None:
-    """An MP3 finding when at least GRID_WINDOWS windows had sound and the scan's z reaches
-    ``min_z``, or, failing that, the second look (``mp3_confirm_z`` at the scan's best
-    alignment and at CONFIRM_AT) reaches ``confirm_min_z`` in near-zero lines or
-    ``equal_min_z`` in equal pairs."""
-    z, best, used = mp3_grid_z(samples, starts, sample_rate)
-    if used >= GRID_WINDOWS and np.isfinite(z) and z >= min_z:
-        return GridFinding("MP3", z, used, "mid" if samples.shape[2] == 2 else "mix")
-    if not (np.isfinite(confirm_min_z) or np.isfinite(equal_min_z)):
-        return None
-    where = "left, right, mid and side" if samples.shape[2] == 2 else "mix"
-    for found, threshold in zip(mp3_confirm_z(samples, starts, sample_rate, [best, CONFIRM_AT]),
-                                (confirm_min_z, equal_min_z)):
-        if found.windows >= GRID_WINDOWS and found.z >= threshold:
-            return GridFinding("MP3", found.z, found.windows, where)
-    return None
+def mp3_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
+          absent_z: float = -np.inf, thorough: bool = False) -> Finding:
+    """The MP3 finding for windows ``samples`` (W, length, channels) float in [-1, 1] that
+    start at ``starts``.
+
+    Quick (the default): the screen counts the decoders' phase in the first SCREEN_SAMPLES
+    of each window (SCREEN_WINDOWS spread over the track first) and stops once the z is at
+    least ``clear_z``, or under ``absent_z`` with SCREEN_CHUNKS windows and SCREEN_ACTIVE
+    active lines and pairs counted at every alignment (a granule the encoder coded as short
+    blocks shows nothing: one loud stretch is not enough); else the rest of every window. ``thorough``: first the
+    scan of all 576 alignments on the first SCAN_SAMPLES of every window names a candidate,
+    then the decoders' phase and the candidate's are counted in the rest of every window
+    (so the candidate is measured on samples it was not chosen on)."""
+    w = len(samples)
+    used = np.zeros(w, bool)
+    phases = [DECODER_AT % BANDS]
+    skip = 0
+    if thorough:
+        n, k = np.zeros(GRANULE), np.zeros(GRANULE)
+        for i in range(w):
+            a, b = scan_counts(samples[i, :SCAN_SAMPLES].mean(axis=1) / np.float32(LSB), int(starts[i]), sample_rate)
+            n += a
+            k += b
+        candidate = best_alignment(n, k)[1]
+        if candidate >= 0 and candidate % BANDS not in phases:
+            phases.append(candidate % BANDS)
+        skip = SCAN_SAMPLES - (TAPS - 1)
+    counts = np.zeros((len(phases), 4, PHASE_ALIGNMENTS))
+
+    def count(i: int, lo: int, hi: int) -> None:
+        x = samples[i, lo:hi].astype(np.float32) / np.float32(LSB)
+        for p, phase in enumerate(phases):
+            c = phase_counts(x, int(starts[i]) + lo, sample_rate, phase)
+            counts[p] += c
+            used[i] |= bool(c[0].any())
+
+    def best() -> Finding:
+        found = Finding(float("nan"), -1, "", int(used.sum()))
+        for p, phase in enumerate(phases):
+            z, k, sign = phase_z(counts[p])
+            if np.isfinite(z) and not found.z >= z:
+                found = Finding(z, phase + BANDS * k, sign, int(used.sum()))
+        return found
+
+    if w == 0:
+        return best()
+    spread = np.linspace(0, w - 1, min(SCREEN_WINDOWS, w)).round().astype(int).tolist()
+    order = list(dict.fromkeys(spread + list(range(w))))
+    if thorough:
+        chunks = [(i, skip, samples.shape[1]) for i in order]
+    else:  # the first SCREEN_SAMPLES of each window, the screened windows first; then the rest
+        rest = SCREEN_SAMPLES - (TAPS - 1)  # with the history its first granule needs
+        chunks = [(i, 0, SCREEN_SAMPLES) for i in order] + [(i, rest, samples.shape[1]) for i in order]
+    for n, (i, lo, hi) in enumerate(chunks, 1):
+        count(i, lo, hi)
+        if not thorough and n >= len(spread):
+            found = best()
+            if found.z >= clear_z or (found.z < absent_z and n >= min(SCREEN_CHUNKS, w) and counts[:, ::2].min() >= SCREEN_ACTIVE):
+                return found
+    return best()
 
 
-def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = float("inf")) -> list:
+def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
+            absent_z=None, thorough: bool = False) -> list:
     """The detector (see :mod:`penthy_model.evidence`): the MP3 measure."""
     from . import CodecMeasure
 
-    starts = list(starts)
-    z, best, used = mp3_grid_z(samples, starts, sample_rate)
-    found = [CodecMeasure("mp3", z, best, used, "mid" if samples.shape[2] == 2 else "mix", "near-zero lines")]
+    absent = -np.inf if absent_z is None else absent_z["mp3"]
+    found = mp3_z(samples, starts, sample_rate, clear_z, absent, thorough)
     where = "left, right, mid and side" if samples.shape[2] == 2 else "mix"
-    for c, sign in zip(mp3_confirm_z(samples, starts, sample_rate, [best, CONFIRM_AT]),
-                       ("near-zero lines", "equal pairs of lines")):
-        found.append(CodecMeasure("mp3", c.z, c.alignment, c.windows, where, sign))
-    found = [m for m in found if m.windows >= GRID_WINDOWS and np.isfinite(m.z)] or found[:1]
-    return [max(found, key=lambda m: m.z if np.isfinite(m.z) else -np.inf)]
+    return [CodecMeasure("mp3", found.z, found.alignment if found.alignment >= 0 else None, found.windows, where,
+                         found.sign or "near-zero lines")]
