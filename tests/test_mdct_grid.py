@@ -3,6 +3,9 @@ the engine measures the codec evidence (AAC/Vorbis or MP3) on every file, whatev
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -11,9 +14,11 @@ from helpers import mp3_twin, sparse_music, write_flac
 from penthy_model.analyze import Analyzer
 from penthy_model.audio import read_windows
 from penthy_model.constants import GRID_MIN_Z, MP3_GRID_MIN_Z
-from penthy_model.evidence.mdct import BLOCK, HOP, WINDOWS, find_grid, grid_z, mdct
+from penthy_model.evidence import CodecEvidence, CodecMeasure, find_codec
+from penthy_model.evidence.mdct import BLOCK, HOP, WINDOWS, mdct, mdct_z
 from penthy_model.inference import Thresholds
-from penthy_model.result import INCONCLUSIVE, TRANSCODED
+from penthy_model.result import INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
+from penthy_model.verdict import apply_codec_evidence
 
 SR = 44100
 
@@ -57,9 +62,21 @@ def test_the_aac_like_coder_is_near_transparent():
     assert -30 < err < -10
 
 
-def _z(path):
+def _z(path, **kw):
     w = read_windows(str(path))
-    return grid_z(w.samples, w.starts, w.sample_rate), w
+    return mdct_z(w.samples, w.starts, w.sample_rate, **kw)[0], w
+
+
+def ffmpeg_aac(src, dst, kbps: int = 256):
+    """Encode with ffmpeg's own AAC encoder and decode back to a 16-bit FLAC at the same rate."""
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    m4a = dst.with_suffix(".m4a")
+    for cmd in (["-i", str(src), "-c:a", "aac", "-b:a", f"{kbps}k", str(m4a)],
+                ["-i", str(m4a), "-c:a", "flac", "-sample_fmt", "s16", str(dst)]):
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *cmd], check=True)
+    m4a.unlink()
+    return dst
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +89,7 @@ def files(tmp_path_factory):
     genuine = write_flac(d / "genuine.flac", x)
     return {
         "genuine": genuine,
-        "mp3": mp3_twin(genuine, d / "mp3.flac", kbps=192),  # for the engine test (see test_mp3grid)
+        "mp3": mp3_twin(genuine, d / "mp3.flac", kbps=192),  # for the engine test (see test_mp3_grid)
         "aac": write_flac(d / "aac.flac", aac_like(x)),
         "aac_apple": write_flac(d / "aac_apple.flac", aac_like(x, shift=64)),  # 2112 priming -> 960
         "aac_cut": write_flac(d / "aac_cut.flac", aac_like(x, shift=100)),  # an alignment no coder uses
@@ -80,34 +97,61 @@ def files(tmp_path_factory):
         # two hides the zeroed coefficients under the right channel's music
         "aac_left": write_flac(d / "aac_left.flac", np.stack([aac_like(x)[:, 0], sparse_music(seed=8)[:, 1]], axis=1)),
         "vorbis": write_flac(d / "vorbis.flac", vorbis),
+        "ffmpeg_aac": d / "ffmpeg_aac.flac",  # made on demand (needs ffmpeg)
     }
 
 
 def test_genuine_music_shows_no_grid(files):
-    z, _ = _z(files["genuine"])
-    assert all(v < 4.0 for v, n, _ in z.values() if n), z
+    z, w = _z(files["genuine"])
+    assert all(v < 4.0 for v, _, _ in z.values()), z
+    evidence = find_codec(w.samples, w.starts, w.sample_rate)
+    assert {m.codec for m in evidence.measures} == {"mp3", "aac", "vorbis"}
+    assert evidence.strongest is not None and evidence.z < 5.0
 
 
-@pytest.mark.parametrize("name,codec", [("aac", "AAC"), ("aac_apple", "AAC"), ("vorbis", "Vorbis")])
-def test_a_decode_shows_its_codecs_grid(files, name, codec):
+@pytest.mark.parametrize("name,codec,offset", [("aac", "AAC", 0), ("aac_apple", "AAC", 960), ("vorbis", "Vorbis", None)])
+def test_a_decode_shows_its_codecs_grid(files, name, codec, offset):
     z, w = _z(files[name])
     assert z[codec][0] >= GRID_MIN_Z, z
-    found = find_grid(w.samples, w.starts, w.sample_rate, GRID_MIN_Z)
-    assert found is not None and found.codec == codec
+    assert offset is None or z[codec][1] == offset
+    strongest = find_codec(w.samples, w.starts, w.sample_rate).strongest
+    assert strongest.codec == codec.lower() and strongest.z == pytest.approx(z[codec][0])
+
+
+def test_ffmpegs_aac_decode_shows_its_grid_and_its_source_does_not(files):
+    z, _ = _z(ffmpeg_aac(files["genuine"], files["ffmpeg_aac"]))
+    assert z["AAC"][0] >= GRID_MIN_Z and z["AAC"][1] == 0, z
+    before, _ = _z(files["genuine"])
+    assert before["AAC"][0] < 4.0
 
 
 def test_a_grid_in_one_channel_is_found_there(files):
     z, w = _z(files["aac_left"])
     assert z["AAC"][0] >= GRID_MIN_Z and z["AAC"][2] == "left", z
-    mid = grid_z(w.samples[..., :1] / 2 + w.samples[..., 1:] / 2, w.starts, w.sample_rate)  # the mix alone
-    assert mid["AAC"][0] < z["AAC"][0] / 2, (mid, z)
+    mix = mdct_z(w.samples[..., :1] / 2 + w.samples[..., 1:] / 2, w.starts, w.sample_rate)[0]  # the mix alone
+    assert mix["AAC"][0] < z["AAC"][0] / 2, (mix, z)
 
 
 def test_only_the_alignments_coders_use_are_tested(files):
     """Dropping 100 samples moves the grid to 924 mod 1024, which no AAC coder gives."""
-    z, w = _z(files["aac_cut"])
+    z, _ = _z(files["aac_cut"])
     assert z["AAC"][0] < 4.0, z
-    assert find_grid(w.samples, w.starts, w.sample_rate, GRID_MIN_Z) is None
+
+
+def test_the_screen_stops_as_soon_as_the_answer_is_clear(files):
+    w = read_windows(str(files["vorbis"]))
+    clear, read = mdct_z(w.samples, w.starts, w.sample_rate, clear_z=4 * GRID_MIN_Z, absent_z=GRID_MIN_Z / 2)
+    assert clear["Vorbis"][0] >= 4 * GRID_MIN_Z and read < len(w.samples)
+
+
+def test_the_verdict_names_the_codec_only_at_its_threshold():
+    evidence = CodecEvidence((CodecMeasure("aac", 7.0, 0, 5, "mid"), CodecMeasure("mp3", 9.0, 48, 5, "mix")))
+    result = Result("x.flac", LOSSLESS, score=0.9, model_score=0.9)
+    apply_codec_evidence(result, evidence, {"aac": 8.0, "mp3": 10.0})
+    assert (result.verdict, result.codec, result.score) == (LOSSLESS, None, 0.9)
+    apply_codec_evidence(result, evidence, {"aac": 5.0, "mp3": 10.0})
+    assert (result.verdict, result.codec, result.score, result.model_score) == (TRANSCODED, "aac", 0.0, 0.9)
+    assert "decoded from AAC" in result.reason and "z 7.0" in result.reason
 
 
 @pytest.mark.parametrize("name,codec,min_z", [("aac", "AAC", GRID_MIN_Z), ("mp3", "MP3", MP3_GRID_MIN_Z)])
