@@ -1,7 +1,8 @@
 """Codec-evidence bars: how often each codec is named on fakes and on genuine clips.
 
-    python bench/codec_bars.py build OUT [--clips 160]   # genuine clips and fakes of them
-    python bench/codec_bars.py measure OUT               # z per file -> OUT/z.csv, bars printed
+    python bench/codec_bars.py build OUT [--clips 160]      # genuine clips and fakes of them
+    python bench/codec_bars.py measure OUT [--full] [--only selection-genuine]
+                                                            # z per file -> OUT/z[_full].csv, bars
 
 ``build`` makes 10 s stereo clips, genuine in several kinds (fluidsynth renders of music21
 scores and additive synthesis, plain; steep 20 kHz low-pass; made at 32 kHz and resampled
@@ -9,8 +10,10 @@ to 44.1 kHz; sparse (solo, 11 kHz low-pass, quiet); 96 kHz 24-bit), and from the
 ones fakes through LAME, ffmpeg and libsndfile (``training.fakes.make_fake``), decoded at
 their own rate, half of them with TPDF dither. Seeds even: the SELECTION half, odd: the
 VALIDATION half. ``measure`` reads each file's windows as the engine does and records
-every codec's z from ``evidence.find_codec`` (no early stop, so the figures are complete)
-and whether the engine's thresholds name a codec.
+every codec's z from ``evidence.find_codec`` as the engine calls it on a file the model
+decided (screen, early stops at the engine's constants), or with ``--full`` every sample
+with no early stop (and ``--thorough``: as on a file the model left undecided), and whether
+the engine's thresholds name a codec.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from penthy_model.audio import read_windows  # noqa: E402
-from penthy_model.constants import CODEC_MIN_Z  # noqa: E402
+from penthy_model.constants import CODEC_MIN_Z, GRID_ABSENT_Z, GRID_CLEAR_Z  # noqa: E402
 from penthy_model.demo import music  # noqa: E402
 from penthy_model.evidence import find_codec  # noqa: E402
 from penthy_model.verdict import codec_finding  # noqa: E402
@@ -111,17 +114,25 @@ def build(out: Path, clips: int) -> None:
             print(f"{seed + 1}/{clips} clips, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
 
 
-def measure(out: Path) -> None:
+def measure(out: Path, full: bool, thorough: bool, only: str | None) -> None:
     rows = []
     t0 = time.time()
     files = sorted((out / "genuine").glob("*.flac")) + sorted((out / "fake").glob("*.flac"))
+    if only:
+        half, label = only.split("-")
+        files = [f for f in files if f.parent.name == label
+                 and int(f.stem.rsplit("_", 1)[1]) % 2 == (0 if half == "selection" else 1)]
+    stops = {} if full else {"clear_z": GRID_CLEAR_Z, "absent_z": GRID_ABSENT_Z}
     for i, path in enumerate(files):
         w = read_windows(str(path))
-        ev = find_codec(w.samples, w.starts, w.sample_rate)
+        t = time.perf_counter()
+        ev = find_codec(w.samples, w.starts, w.sample_rate, thorough=thorough, **stops)
+        seconds = time.perf_counter() - t
         found = codec_finding(ev, CODEC_MIN_Z)
         seed = int(path.stem.rsplit("_", 1)[1])
         row = {"file": path.name, "label": path.parent.name, "half": "selection" if seed % 2 == 0 else "validation",
-               "kind": path.stem.rsplit("_", 2)[-2], "named": found.codec if found else ""}
+               "kind": path.stem.rsplit("_", 2)[-2], "named": found.codec if found else "",
+               "ms": round(seconds * 1000)}
         for m in ev.measures:
             row[f"z_{m.codec}"] = round(m.z, 2) if m.measured else ""
             row[f"at_{m.codec}"] = m.alignment
@@ -129,7 +140,8 @@ def measure(out: Path) -> None:
         if i % 50 == 49:
             print(f"{i + 1}/{len(files)} measured, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
     keys = sorted({k for r in rows for k in r}, key=lambda k: (k.startswith(("z_", "at_")), k))
-    with open(out / "z.csv", "w", newline="") as f:
+    name = "z" + ("_full" if full else "") + ("_thorough" if thorough else "") + (f"_{only}" if only else "")
+    with open(out / f"{name}.csv", "w", newline="") as f:
         w = csv.DictWriter(f, keys)
         w.writeheader()
         w.writerows(rows)
@@ -143,7 +155,11 @@ def report(rows: list[dict]) -> None:
     for half in ("selection", "validation"):
         rs = [r for r in rows if r["half"] == half]
         gen = [r for r in rs if r["label"] == "genuine"]
-        print(f"== {half}: {len(gen)} genuine, {len(rs) - len(gen)} fakes")
+        if not rs:
+            continue
+        ms = sorted(float(r["ms"]) for r in rs)
+        print(f"== {half}: {len(gen)} genuine, {len(rs) - len(gen)} fakes; evidence ms median {ms[len(ms) // 2]:.0f}, "
+              f"max {ms[-1]:.0f}")
         for f in ("mp3", "mdct"):
             zs = [float(r[k]) for r in gen for k in r if k.startswith("z_") and r[k] != "" and fam(k[2:]) == f]
             if zs:
@@ -168,13 +184,17 @@ def main(argv=None) -> int:
     ap.add_argument("what", choices=("build", "measure", "report"))
     ap.add_argument("out", type=Path)
     ap.add_argument("--clips", type=int, default=160)
+    ap.add_argument("--full", action="store_true", help="every sample, no early stop")
+    ap.add_argument("--thorough", action="store_true", help="as for a file the model leaves undecided")
+    ap.add_argument("--only", choices=("selection-genuine", "validation-genuine", "selection-fake", "validation-fake"))
+    ap.add_argument("--csv", default="z.csv", help="report: which measured table")
     args = ap.parse_args(argv)
     if args.what == "build":
         build(args.out, args.clips)
     elif args.what == "measure":
-        measure(args.out)
+        measure(args.out, args.full, args.thorough, args.only)
     else:
-        with open(args.out / "z.csv") as f:
+        with open(args.out / args.csv) as f:
             report(list(csv.DictReader(f)))
     return 0
 

@@ -36,14 +36,16 @@ def aac_like(x: np.ndarray, shift: int = 0) -> np.ndarray:
     many samples from the start of the decode, as a decoder that trims priming does."""
     w, basis = WINDOWS["kbd"], _basis(BLOCK)
     pad = np.concatenate([np.zeros((HOP, x.shape[1])), x, np.zeros((2 * BLOCK, x.shape[1]))])
+    starts = np.arange(0, len(pad) - BLOCK + 1, HOP)
+    blocks = pad[starts[:, None] + np.arange(BLOCK)] * w[:, None]  # (blocks, BLOCK, channels)
+    coefs = np.matmul(basis.T, blocks)  # (blocks, HOP, channels)
+    bands = coefs.reshape(len(starts), -1, 32, coefs.shape[2])
+    step = 0.7 * np.sqrt((bands ** 2).mean(axis=2, keepdims=True)) + 1e-12
+    coefs = (np.round(bands / step) * step).reshape(coefs.shape)
     out = np.zeros_like(pad)
-    for s in range(0, len(pad) - BLOCK + 1, HOP):
-        block = pad[s:s + BLOCK] * w[:, None]
-        coefs = basis.T @ block  # (HOP, channels)
-        bands = coefs.reshape(-1, 32, coefs.shape[1])
-        step = 0.7 * np.sqrt((bands ** 2).mean(axis=1, keepdims=True)) + 1e-12
-        coefs = (np.round(bands / step) * step).reshape(coefs.shape)
-        out[s:s + BLOCK] += (basis @ coefs) * w[:, None]
+    decoded = np.matmul(basis, coefs) * w[:, None]
+    for i, s in enumerate(starts):  # overlap-add
+        out[s:s + BLOCK] += decoded[i]
     return out[HOP + shift:HOP + shift + len(x)].astype(np.float32)
 
 

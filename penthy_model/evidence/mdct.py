@@ -35,7 +35,7 @@ HOP = BLOCK // 2
 SCREEN_WINDOWS = 3  # windows read first, spread over the track...
 SCREEN_SAMPLES = 8191  # ...this many samples of each (3 blocks at every alignment), then the others'
 SCREEN_CHUNKS = 3  # "absent" is believed only after this many stretches (or every window's)...
-SCREEN_ACTIVE = 20000  # ...with this many active coefficients at every alignment (all channels)
+SCREEN_ACTIVE = 10 * MIN_ACTIVE  # ...with this many active coefficients at every alignment (per channel)
 N_BASELINE = 16  # alignments no codec uses, cut to measure chance...
 SHAPE_BASELINE = {"kbd": 8, "sine": 8, "vorbis": 12}  # ...of them, per window shape (Vorbis's draws 8)
 N_DRAWS = 24  # sets of baseline alignments drawn to measure chance
@@ -75,8 +75,8 @@ BASELINE = tuple(int(o) for o in np.random.default_rng(0).choice(
 
 
 _rng = np.random.default_rng(1)
-_DRAWS = {(b, len(c.offsets)): [_rng.choice(b, len(c.offsets), replace=False) for _ in range(N_DRAWS)]
-          for c in CODECS for b in set(SHAPE_BASELINE.values())}
+_DRAWS = {(b, len(c.offsets)): np.array([_rng.choice(b, len(c.offsets), replace=False) for _ in range(N_DRAWS)])
+          for c in CODECS for b in sorted(set(SHAPE_BASELINE.values()))}
 # Every alignment a window is cut at (the baseline first, then each codec's), and per window
 # shape the codecs that use it and the rows of those alignments it is applied to.
 _OFFSETS = np.array(BASELINE + tuple(o for c in CODECS for o in c.offsets))
@@ -121,38 +121,40 @@ def _blocks(x: np.ndarray, start: int, offsets: np.ndarray) -> np.ndarray:
     return x[idx]
 
 
-def _best_share(active: np.ndarray, small: np.ndarray, moves: bool) -> tuple[float, int]:
-    """For a set of alignments (rows) over the same blocks (columns): the largest share of
-    near-zero coefficients among active ones at one alignment, or, when the grid ``moves``
-    (Vorbis, after short blocks), at the best alignment of each block; and how many active
-    coefficients that share is of."""
+def _best_shares(active: np.ndarray, small: np.ndarray, sets: np.ndarray, moves: bool) -> tuple[np.ndarray, np.ndarray]:
+    """For each set of alignments (rows of ``sets``, indices into the rows of ``active`` and
+    ``small``, which are alignments over the same blocks): the largest share of near-zero
+    coefficients among active ones at one alignment of the set, or, when the grid ``moves``
+    (Vorbis, after short blocks), at the set's best alignment in each block; and how many
+    active coefficients that share is of."""
     if moves:
-        pick = np.argmax(small / np.maximum(active, 1), axis=0)
-        cols = np.arange(active.shape[1])
-        n = int(active[pick, cols].sum())
-        return small[pick, cols].sum() / max(n, 1), n
-    a, s = active.sum(axis=1), small.sum(axis=1)
-    best = int(np.argmax(s / np.maximum(a, 1)))
-    return s[best] / max(int(a[best]), 1), int(a[best])
+        a, s = active[sets], small[sets]  # (sets, k, blocks)
+        pick = np.argmax(s / np.maximum(a, 1), axis=1)[:, None]
+        n = np.take_along_axis(a, pick, 1)[:, 0].sum(axis=-1)
+        return np.take_along_axis(s, pick, 1)[:, 0].sum(axis=-1) / np.maximum(n, 1), n
+    a, s = active.sum(axis=1)[sets], small.sum(axis=1)[sets]  # (sets, k)
+    pick = np.argmax(s / np.maximum(a, 1), axis=1)[:, None]
+    n = np.take_along_axis(a, pick, 1)[:, 0]
+    return np.take_along_axis(s, pick, 1)[:, 0] / np.maximum(n, 1), n
 
 
 def _codec_z(active: np.ndarray, small: np.ndarray, codecs: list[Codec], baseline: int) -> dict[str, tuple[float, int]]:
     """Per codec: how many standard deviations the share of near-zero coefficients at its
     alignments (rows after the first ``baseline``) stands above the same measure at as many
-    alignments drawn from the baseline (NaN when too few coefficients are active), and the
-    offset of its alignment with the largest share."""
+    alignments drawn from the baseline, N_DRAWS times (NaN when too few coefficients are
+    active), and the offset of its alignment with the largest share."""
     out, at = {}, baseline
     for c in codecs:
         k = len(c.offsets)
-        share, n = _best_share(active[at:at + k], small[at:at + k], c.moves)
+        sets = np.vstack([np.arange(at, at + k)[None], _DRAWS[baseline, k]])  # the codec's, then the draws
+        share, n = _best_shares(active, small, sets, c.moves)
         a, s = active[at:at + k].sum(axis=1), small[at:at + k].sum(axis=1)
         offset = c.offsets[int(np.argmax(s / np.maximum(a, 1)))]
         at += k
-        null = [_best_share(active[d], small[d], c.moves) for d in _DRAWS[baseline, k]]
-        if n < MIN_ACTIVE or min(m for _, m in null) < MIN_ACTIVE:
+        if n.min() < MIN_ACTIVE:
             out[c.name] = (float("nan"), offset)
             continue
-        out[c.name] = (chance_z(share, np.array([v for v, _ in null]), n), offset)
+        out[c.name] = (chance_z(float(share[0]), share[1:], float(n[0])), offset)
     return out
 
 
@@ -224,7 +226,7 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
         if any(z >= clear_z for z in zs):
             break
         enough = n >= min(SCREEN_CHUNKS, w) and all(
-            sum(a.sum(axis=(0, -1)) for a, _ in counts[name]).min() >= SCREEN_ACTIVE for name in counts)
+            sum(a.sum(axis=(0, -1)) for a, _ in counts[name]).min() >= SCREEN_ACTIVE * len(channels) for name in counts)
         if enough and all(not z >= absent_z for z in zs):
             break
     return pooled_z(counts, channels), int(used.sum())

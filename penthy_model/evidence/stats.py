@@ -22,13 +22,13 @@ MIN_ACTIVE = 300  # fewer active coefficients at an alignment: not judged
 
 def near_zero_counts(coefs: np.ndarray, lo: int, small_lsb: float = SMALL_LSB) -> tuple[np.ndarray, np.ndarray]:
     """Per block (last axis: coefficients, in 16-bit steps): how many coefficients from bin
-    ``lo`` up are active (their NEIGHBOURS carry ACTIVE_LSB RMS), and how many of those are
-    under ``small_lsb``."""
-    mag = np.abs(coefs[..., lo:])
-    power = np.cumsum(np.pad(mag ** 2, [(0, 0)] * (mag.ndim - 1) + [(NEIGHBOURS // 2, NEIGHBOURS // 2)]), axis=-1)
-    local = (power[..., NEIGHBOURS:] - power[..., :-NEIGHBOURS])[..., :mag.shape[-1]]
-    active = local > NEIGHBOURS * ACTIVE_LSB ** 2
-    return active.sum(axis=-1), ((mag < small_lsb) & active).sum(axis=-1)
+    ``lo`` up are active (in a run of NEIGHBOURS that carries ACTIVE_LSB RMS), and how many
+    of those are under ``small_lsb``."""
+    n = (coefs.shape[-1] - lo) // NEIGHBOURS * NEIGHBOURS
+    mag = np.abs(coefs[..., lo:lo + n]).reshape(coefs.shape[:-1] + (n // NEIGHBOURS, NEIGHBOURS))
+    active = np.square(mag).sum(axis=-1) >= NEIGHBOURS * ACTIVE_LSB ** 2
+    small = np.count_nonzero(mag < small_lsb, axis=-1)
+    return np.count_nonzero(active, axis=-1) * NEIGHBOURS, np.where(active, small, 0).sum(axis=-1)
 
 
 def chance_z(share: float, null: np.ndarray, n: float) -> float:
