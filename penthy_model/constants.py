@@ -70,7 +70,7 @@ FLOOR_RISE_DB = 6.0
 # A file is called transcoded, whatever the model says, when its windows show an AAC or
 # Vorbis frame grid (see ``evidence.mdct``) this many standard deviations clear of chance.
 # Set on the validation split and other genuine sets: see MODEL_CARD.md.
-GRID_MIN_Z = 5.0
+GRID_MIN_Z = 9.5  # engine 0.2.0: max(5.0, 2 x the highest genuine z 4.52 on the issue-24 selection set), /work/data/b24/rule.md
 # ...or an MP3 granule grid (see ``evidence.mp3``; z of the
 # best of 576 alignments against the others, pooled over the windows).
 MP3_GRID_MIN_Z = 10.0  # twice the highest genuine z (4.97) over the validation split and other genuine sets
