@@ -1,4 +1,5 @@
-"""From a path to a :class:`Result`: read windows, compute features, run the model, decide."""
+"""From a path to a :class:`Result`: read windows, compute features, run the model, measure
+the codec evidence, decide."""
 
 from __future__ import annotations
 
@@ -12,16 +13,15 @@ import soundfile as sf
 from . import __version__ as ENGINE
 from .audio import read_windows
 from .bitdepth import effective_bits
-from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE, MP3_CONFIRM_Z, MP3_EQUAL_Z, MP3_GRID_MIN_Z
+from .constants import CODEC_MIN_Z, GRID_ABSENT_Z, GRID_CLEAR_Z, MIN_SAMPLE_RATE
 from .cutoff import estimate_cutoff
 from .errors import describe as describe_read_error
+from .evidence import find_codec
 from .features import window_features, window_length
-from .grid import find_grid
-from .mp3grid import find_mp3_grid
 from .inference import Model, ModelError, Thresholds
-from .result import ERROR, INCONCLUSIVE, TRANSCODED, Result
+from .result import ERROR, INCONCLUSIVE, Result
 from .upsampling import upsampled_from
-from .verdict import content_flags, decide
+from .verdict import apply_codec_evidence, content_flags, decide
 
 
 def display_path(path) -> str:
@@ -61,6 +61,7 @@ class Analyzer:
         result.upsampled_from = upsampled_from(windows.samples, sr)
         if sr < MIN_SAMPLE_RATE:
             result.reason = f"sample rate {sr} Hz: there is no band above 16 kHz to judge"
+            self._codec_evidence(result, windows, thorough=True)
             return result
         features, reference_dbfs = window_features(windows.samples, sr, with_reference=True)
         scores = self.model.predict(features)
@@ -69,22 +70,19 @@ class Analyzer:
         result.content_share = round(float(has_content.mean()), 3)
         score, result.verdict, result.reason = decide(scores, has_content, self.thresholds, self.model.pooling)
         result.score = result.model_score = round(score, 4)
-        if result.verdict == INCONCLUSIVE:
-            self._look_for_grid(result, windows)
+        self._codec_evidence(result, windows, thorough=result.verdict == INCONCLUSIVE)
         return result
 
     @staticmethod
-    def _look_for_grid(result: Result, windows) -> None:
-        """Settle an inconclusive file when its samples show an AAC, Vorbis or MP3 frame grid."""
-        grid = (find_grid(windows.samples, windows.starts, windows.sample_rate, GRID_MIN_Z)
-                or find_mp3_grid(windows.samples, windows.starts, windows.sample_rate, MP3_GRID_MIN_Z, MP3_CONFIRM_Z,
-                                 MP3_EQUAL_Z))
-        if grid is None:
-            return
-        result.codec, result.grid_z = grid.codec.lower(), round(grid.z, 1)
-        result.reason = (f"decoded from {grid.codec}: its frame grid shows in {grid.windows} windows of the "
-                         f"{grid.where} (z {grid.z:.1f}); the spectrogram model alone scored {result.score:.4f}")
-        result.verdict, result.score = TRANSCODED, 0.0
+    def _codec_evidence(result: Result, windows, thorough: bool) -> None:
+        """Measure the codec evidence (every file; ``thorough`` where the model left it
+        undecided: every sample, and alignments no decoder gives) and let the verdict use it."""
+        evidence = find_codec(windows.samples, windows.starts, windows.sample_rate, clear_z=GRID_CLEAR_Z,
+                              absent_z=GRID_ABSENT_Z, thorough=thorough)
+        strongest = evidence.strongest
+        if strongest is not None:
+            result.grid_z, result.grid_alignment = round(strongest.z, 1), strongest.alignment
+        apply_codec_evidence(result, evidence, CODEC_MIN_Z)
 
     def _analyze_or_error(self, path) -> Result:
         """``analyze``, with an unexpected exception for one file turned into its error result."""

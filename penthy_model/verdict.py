@@ -8,9 +8,9 @@ that score is below the model's calibrated ``transcoded`` threshold, or, without
 evidence, below ``transcoded_low_content``, which was calibrated on such files alone and
 is no higher: with nothing above 16 kHz, genuine music and a transcode of it look alike. It is
 called lossless only when the score clears the ``lossless`` threshold *and* it has
-evidence. Everything else is inconclusive, with a reason a person can check; the engine then looks
-for an AAC or Vorbis frame grid in the samples (``grid``, applied in ``analyze``), which
-alone may still make an inconclusive file transcoded.
+evidence. Everything else is inconclusive, with a reason a person can check. Whatever the
+score says, a file whose samples show a lossy codec's frame grid (``evidence``, measured on
+every file) is transcoded: ``apply_codec_evidence``.
 """
 
 from __future__ import annotations
@@ -126,3 +126,28 @@ def content_flags(features: np.ndarray, reference_dbfs: np.ndarray, sample_rate:
     levels = _row_levels(features, sample_rate, FEATURES)  # computed once for both tests
     loud = _level_db(levels[1]) + reference_dbfs > CONTENT_DBFS
     return loud & ~_climbing_floor(*levels, sample_rate, FEATURES)
+
+
+CODEC_NAMES = {"mp3": "MP3", "aac": "AAC", "vorbis": "Vorbis"}
+
+
+def codec_finding(evidence, min_z):
+    """The strongest codec measure of ``evidence`` (``evidence.CodecEvidence``) at or above
+    its codec's threshold in ``min_z`` (codec -> z), or None."""
+    found = [m for m in evidence.measures if m.measured and m.z >= min_z.get(m.codec, np.inf)]
+    return max(found, key=lambda m: m.z) if found else None
+
+
+def apply_codec_evidence(result, evidence, min_z) -> None:
+    """The one decision on codec evidence: a file whose samples show a codec's frame grid
+    (``codec_finding``) is transcoded whatever the model said, with ``score`` 0 and a reason
+    naming the codec and the evidence (``model_score`` keeps the network's own)."""
+    found = codec_finding(evidence, min_z)
+    if found is None:
+        return
+    name = CODEC_NAMES.get(found.codec, found.codec)
+    model = "" if result.model_score is None else f"; the spectrogram model alone scored {result.model_score:.4f}"
+    result.codec, result.verdict, result.score = found.codec, TRANSCODED, 0.0
+    at = "" if found.alignment is None else f" at alignment {found.alignment}"
+    result.reason = (f"decoded from {name}: its frame grid shows in {found.windows} windows of the {found.where} "
+                     f"({found.sign}{at}, z {found.z:.1f}){model}")

@@ -203,7 +203,7 @@ def evaluate(corpus: Path, work: Path, model: Path, out: Path, jobs: int = 2, lo
 
     analyzer = Analyzer(model)
     results = list(analyzer.analyze_many([corpus / r["path"] for r in test], jobs=jobs))
-    cnn = np.array([np.nan if r.score is None else r.score for r in results])
+    cnn = np.array([np.nan if r.model_score is None else r.model_score for r in results])  # the network alone
     evidence = [has_evidence(r.content_share) for r in results]
     systems["penthy CNN"] = metrics(test, [r.verdict for r in results], cnn, evidence)
     print(f"CNN scored {len(test)} test files", file=log, flush=True)

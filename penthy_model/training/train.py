@@ -370,7 +370,7 @@ def score_files(model_path: Path, corpus: Path, rows: list[dict], jobs: int = 2)
 
     analyzer = Analyzer(model_path)
     results = list(analyzer.analyze_many([corpus / r["path"] for r in rows], jobs=jobs))
-    scores = np.array([np.nan if r.score is None else r.score for r in results], dtype=np.float64)
+    scores = np.array([np.nan if r.model_score is None else r.model_score for r in results], dtype=np.float64)
     evidence = np.array([has_evidence(r.content_share) for r in results])
     return scores, evidence
 

@@ -1,0 +1,104 @@
+"""Codec evidence: whether a file's samples show the frame grid of a lossy codec.
+
+Each codec family has a detector module (``mdct`` for AAC and Vorbis, ``mp3`` for MP3);
+``stats`` holds what they share (near-zero counts, z above chance). :func:`find_codec`
+runs every detector on the windows the engine read and returns what they MEASURED, one
+:class:`CodecMeasure` per codec: how many standard deviations the codec's alignment stands
+above chance, where, in which channel. It decides nothing: calling a file transcoded on
+that evidence is the verdict's job (``verdict.apply_codec_evidence``).
+
+A detector is a function ``(samples, starts, sample_rate, clear_z, absent_z, thorough) ->
+list[CodecMeasure]``: ``samples`` (W, length, channels) float in [-1, 1], ``starts`` each
+window's first sample in the file. It screens a fraction of the samples first and may stop
+there when the answer is clear either way: a codec at ``clear_z`` or above, or every codec
+it measures under ``absent_z[codec]`` with enough sound counted. ``thorough`` asks it to
+read everything and to look beyond the alignments decoders give (for files the spectrogram
+model leaves undecided). Add one to ``DETECTORS`` to have it run on every file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CodecMeasure:
+    """One codec's frame-grid measurement on one file."""
+
+    codec: str  # lower case: "mp3", "aac", "vorbis"
+    z: float  # standard deviations above chance at the codec's alignment (NaN: too little sound to measure)
+    alignment: int | None = None  # the grid's offset from the file's first sample, mod the codec's hop
+    windows: int = 0  # windows measured
+    channel: str = ""  # "mid", "side", "left", "right", "mix" or "left, right, mid and side"
+    sign: str = "near-zero coefficients"  # what stood out at that alignment
+
+    @property
+    def measured(self) -> bool:
+        return math.isfinite(self.z)
+
+    @property
+    def where(self) -> str:
+        return f"{self.channel} channels" if " and " in self.channel else f"{self.channel} channel"
+
+
+@dataclass(frozen=True)
+class CodecEvidence:
+    """Every detector's measures for one file (what ``find_codec`` returns)."""
+
+    measures: tuple[CodecMeasure, ...] = field(default_factory=tuple)
+
+    @property
+    def strongest(self) -> CodecMeasure | None:
+        """The measure with the largest z (None when no codec could be measured)."""
+        measured = [m for m in self.measures if m.measured]
+        return max(measured, key=lambda m: m.z) if measured else None
+
+    @property
+    def z(self) -> float | None:
+        best = self.strongest
+        return None if best is None else best.z
+
+    def of(self, codec: str) -> CodecMeasure | None:
+        return next((m for m in self.measures if m.codec == codec), None)
+
+
+Detector = Callable[[np.ndarray, Sequence[int], int, float, Mapping[str, float], bool], list]
+
+
+def _detectors() -> tuple[Detector, ...]:
+    from . import mdct, mp3
+
+    return (mp3.measure, mdct.measure)  # MP3 first: the commonest, and its screen is the cheapest
+
+
+DETECTORS: tuple[Detector, ...] = _detectors()
+
+
+def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, clear_z: float = math.inf,
+               absent_z: Mapping[str, float] | float = -math.inf, thorough: bool = False,
+               detectors: Sequence[Detector] = DETECTORS) -> CodecEvidence:
+    """Run every detector on the windows (``samples`` (W, length, channels) float in [-1, 1],
+    ``starts`` their first samples in the file). A detector stops early once a codec stands
+    at ``clear_z`` or above, or every codec it measures is under ``absent_z`` (one z for all,
+    or per codec) after its screen; the defaults measure everything. Once a codec stands at
+    ``clear_z`` the remaining detectors are not run. ``thorough``: see the module."""
+    if not isinstance(absent_z, Mapping):
+        absent_z = defaultdict(lambda z=float(absent_z): z)
+    else:
+        absent_z = defaultdict(lambda: -math.inf, absent_z)
+    measures: list[CodecMeasure] = []
+    if samples is None or len(samples) == 0:
+        return CodecEvidence()
+    for detect in detectors:
+        measures.extend(detect(samples, starts, sample_rate, clear_z, absent_z, thorough))
+        if any(m.z >= clear_z for m in measures):
+            break  # clear: the other detectors could only add a weaker codec
+    return CodecEvidence(tuple(measures))
+
+
+__all__ = ["CodecEvidence", "CodecMeasure", "DETECTORS", "find_codec"]

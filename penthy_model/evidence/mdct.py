@@ -1,0 +1,243 @@
+"""Codec frame grids: whether a file's samples were decoded from AAC or Vorbis.
+
+AAC and Vorbis cut the signal into overlapping blocks of 2048 samples (at 44.1 and 48 kHz),
+transform each with an MDCT under a window of their own, and store the coefficients
+quantised. Even at high bit rates many coefficients inside the music's band are rounded
+to zero. A decoder rebuilds the samples from those coefficients exactly, up to rounding.
+So if a decoded file is cut again where the encoder cut it, with the encoder's window, the
+zeroed coefficients come back as nothing but the rounding noise of the decode (under one
+16-bit step), between neighbours that carry music. At any other alignment, and in genuine
+audio at every alignment, such near-zero coefficients are only as common as chance makes
+them. This needs no sound above 16 kHz: it is the evidence for the transcodes of sparse
+music that the spectrogram model cannot judge.
+
+Where the grid lies depends on how many priming samples the encoder put before the music
+and the decoder removed: AAC encoders prime by 1024 or 2048 samples (grid at 0 mod 1024),
+Apple's by 2112 (960) and Nero's by 2624 (448); a Vorbis stream's long blocks fall at 64
+mod 128 after its first short blocks, and may move by 128 after a run of short blocks. Only
+those alignments are tested, against 8 to 12 others that no codec here uses.
+A stereo coder codes mid and side (joint stereo) or left and right on their own, band by
+band, so the zeros are only exact in the channels it coded: each of the four is tested.
+MP3's hybrid filter bank is not an MDCT of the signal: :mod:`.mp3` looks for its grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .stats import LOW_HZ, LSB, MIN_ACTIVE, chance_z, near_zero_counts
+
+BLOCK = 2048  # long-block length of AAC-LC and of Vorbis at 44.1/48 kHz
+HOP = BLOCK // 2
+SCREEN_WINDOWS = 3  # windows read first, spread over the track...
+SCREEN_SAMPLES = 8191  # ...this many samples of each (3 blocks at every alignment), then the others'
+SCREEN_CHUNKS = 3  # "absent" is believed only after this many stretches (or every window's)...
+SCREEN_ACTIVE = 5 * MIN_ACTIVE  # ...with this many active coefficients at every alignment (per channel)
+N_BASELINE = 16  # alignments no codec uses, cut to measure chance...
+SHAPE_BASELINE = {"kbd": 8, "sine": 8, "vorbis": 12}  # ...of them, per window shape (Vorbis's draws 8)
+N_DRAWS = 24  # sets of baseline alignments drawn to measure chance
+FRAME_STEP = 2  # every other block of a window is enough
+
+
+def _kbd(n: int, alpha: float = 4.0) -> np.ndarray:
+    """Kaiser-Bessel-derived window (AAC's other window shape)."""
+    k = np.cumsum(np.kaiser(n // 2 + 1, np.pi * alpha))
+    half = np.sqrt(k[:n // 2] / k[-1])
+    return np.concatenate([half, half[::-1]])
+
+
+_t = (np.arange(BLOCK) + 0.5) / BLOCK
+WINDOWS = {
+    "sine": np.sin(np.pi * _t),
+    "kbd": _kbd(BLOCK),
+    "vorbis": np.sin(0.5 * np.pi * np.sin(np.pi * _t) ** 2),
+}
+
+
+@dataclass(frozen=True)
+class Codec:
+    name: str
+    windows: tuple[str, ...]
+    offsets: tuple[int, ...]  # where a block may start, in samples mod HOP from the file's start
+    moves: bool  # whether the grid may move among those offsets within a window
+
+
+CODECS = (
+    Codec("AAC", ("kbd", "sine"), (0, 448, 960), moves=False),
+    Codec("Vorbis", ("vorbis",), tuple(range(64, HOP, 128)), moves=True),
+)
+_USED = {o for c in CODECS for o in c.offsets}
+BASELINE = tuple(int(o) for o in np.random.default_rng(0).choice(
+    [o for o in range(HOP) if all(abs(o - u) > 8 for u in _USED)], N_BASELINE, replace=False))
+
+
+_rng = np.random.default_rng(1)
+_DRAWS = {(b, len(c.offsets)): np.array([_rng.choice(b, len(c.offsets), replace=False) for _ in range(N_DRAWS)])
+          for c in CODECS for b in sorted(set(SHAPE_BASELINE.values()))}
+# Every alignment a window is cut at (the baseline first, then each codec's), and per window
+# shape the codecs that use it and the rows of those alignments it is applied to.
+_OFFSETS = np.array(BASELINE + tuple(o for c in CODECS for o in c.offsets))
+_AT = {o: i for i, o in enumerate(_OFFSETS.tolist())}
+_BY_WINDOW = {name: ([c for c in CODECS if name in c.windows],
+                     np.array(list(range(SHAPE_BASELINE[name]))
+                              + [_AT[o] for c in CODECS if name in c.windows for o in c.offsets]))
+              for name in WINDOWS}
+
+
+@lru_cache(maxsize=4)
+def _twiddles(n: int) -> tuple[np.ndarray, np.ndarray]:
+    m, j = n // 2, np.arange(n // 4)
+    return (np.exp(-1j * np.pi * (j + 0.25) / m).astype(np.complex64),
+            (np.exp(-1j * np.pi * j / m) * np.sqrt(2.0 / m)).astype(np.complex64))
+
+
+def mdct(blocks: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Orthonormal MDCT of each row of ``blocks`` (..., 2M) under ``window``: (..., M).
+
+    Folded to a DCT-IV of length M and computed with a complex FFT of length M/2.
+    """
+    n = blocks.shape[-1]
+    m, h = n // 2, n // 4
+    pre, post = _twiddles(n)
+    x = blocks * window.astype(np.float32)
+    a, b, c, d = x[..., :h], x[..., h:m], x[..., m:m + h], x[..., m + h:]
+    u = np.concatenate([-c[..., ::-1] - d, a - b[..., ::-1]], axis=-1)
+    y = np.fft.fft((u[..., 0::2] + 1j * u[..., ::-1][..., 0::2]) * pre, axis=-1) * post
+    out = np.empty(x.shape[:-1] + (m,), np.float32)
+    out[..., 0::2] = y.real
+    out[..., ::-1][..., 0::2] = -y.imag
+    return out
+
+
+def _blocks(x: np.ndarray, start: int, offsets: np.ndarray) -> np.ndarray:
+    """(offsets, frames, BLOCK) blocks of window ``x`` (which starts at sample ``start`` of
+    the file) that begin at each file offset mod HOP; every FRAME_STEP-th block only."""
+    first = (offsets - start) % HOP
+    frames = (len(x) - HOP + 1 - BLOCK) // HOP + 1
+    idx = first[:, None, None] + HOP * np.arange(0, frames, FRAME_STEP)[None, :, None] + np.arange(BLOCK)
+    return x[idx]
+
+
+def _best_shares(active: np.ndarray, small: np.ndarray, sets: np.ndarray, moves: bool) -> tuple[np.ndarray, np.ndarray]:
+    """For each set of alignments (rows of ``sets``, indices into the rows of ``active`` and
+    ``small``, which are alignments over the same blocks): the largest share of near-zero
+    coefficients among active ones at one alignment of the set, or, when the grid ``moves``
+    (Vorbis, after short blocks), at the set's best alignment in each block; and how many
+    active coefficients that share is of."""
+    if moves:
+        a, s = active[sets], small[sets]  # (sets, k, blocks)
+        pick = np.argmax(s / np.maximum(a, 1), axis=1)[:, None]
+        n = np.take_along_axis(a, pick, 1)[:, 0].sum(axis=-1)
+        return np.take_along_axis(s, pick, 1)[:, 0].sum(axis=-1) / np.maximum(n, 1), n
+    a, s = active.sum(axis=1)[sets], small.sum(axis=1)[sets]  # (sets, k)
+    pick = np.argmax(s / np.maximum(a, 1), axis=1)[:, None]
+    n = np.take_along_axis(a, pick, 1)[:, 0]
+    return np.take_along_axis(s, pick, 1)[:, 0] / np.maximum(n, 1), n
+
+
+def _codec_z(active: np.ndarray, small: np.ndarray, codecs: list[Codec], baseline: int) -> dict[str, tuple[float, int]]:
+    """Per codec: how many standard deviations the share of near-zero coefficients at its
+    alignments (rows after the first ``baseline``) stands above the same measure at as many
+    alignments drawn from the baseline, N_DRAWS times (NaN when too few coefficients are
+    active), and the offset of its alignment with the largest share."""
+    out, at = {}, baseline
+    for c in codecs:
+        k = len(c.offsets)
+        sets = np.vstack([np.arange(at, at + k)[None], _DRAWS[baseline, k]])  # the codec's, then the draws
+        share, n = _best_shares(active, small, sets, c.moves)
+        a, s = active[at:at + k].sum(axis=1), small[at:at + k].sum(axis=1)
+        offset = c.offsets[int(np.argmax(s / np.maximum(a, 1)))]
+        at += k
+        if n.min() < MIN_ACTIVE:
+            out[c.name] = (float("nan"), offset)
+            continue
+        out[c.name] = (chance_z(float(share[0]), share[1:], float(n[0])), offset)
+    return out
+
+
+def chunk_counts(x: np.ndarray, start: int, sample_rate: int) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """For a stretch (length, channels) in 16-bit steps that starts at sample ``start`` of
+    the file, per window shape: active and near-zero coefficients (``near_zero_counts``),
+    each (channels, alignments, blocks), in left, right, mid and side (a stereo stretch; the
+    MDCT is linear, so mid and side are taken from the left and right coefficients) or in
+    its mix. None when the stretch holds no block."""
+    if len(x) < BLOCK + HOP - 1:
+        return None
+    lo = int(LOW_HZ / (sample_rate / 2) * HOP)
+    mixes = [x[:, 0], x[:, 1]] if x.shape[1] == 2 else [x.mean(axis=1)]
+    blocks = np.stack([_blocks(np.asarray(m, np.float32), start, _OFFSETS) for m in mixes])
+    out = {}
+    for name, (_, rows) in _BY_WINDOW.items():
+        coefs = mdct(blocks[:, rows], WINDOWS[name])  # (channels, alignments, blocks, HOP)
+        if len(coefs) == 2:
+            coefs = np.concatenate([coefs, (coefs[:1] + coefs[1:]) * 0.5, (coefs[:1] - coefs[1:]) * 0.5])
+        out[name] = near_zero_counts(coefs, lo)
+    return out
+
+
+def pooled_z(counts: dict[str, list], channels: tuple[str, ...]) -> dict[str, tuple[float, int, str]]:
+    """Per codec, from the counts of every stretch read (per window shape, lists of
+    ``chunk_counts``): the largest ``_codec_z`` over its window shapes and the channels a
+    coder may have coded on their own, with its alignment and channel."""
+    best = {c.name: (float("nan"), -1, "") for c in CODECS}
+    for name, (codecs, _) in _BY_WINDOW.items():
+        if not counts[name]:
+            continue
+        active = np.concatenate([a for a, _ in counts[name]], axis=-1)
+        small = np.concatenate([s for _, s in counts[name]], axis=-1)
+        for i, channel in enumerate(channels):
+            for codec, (z, offset) in _codec_z(active[i], small[i], codecs, SHAPE_BASELINE[name]).items():
+                if np.isfinite(z) and not best[codec][0] >= z:
+                    best[codec] = (z, offset, channel)
+    return best
+
+
+def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
+           absent_z: float = -np.inf, thorough: bool = False) -> tuple[dict[str, tuple[float, int, str]], int]:
+    """Per codec (z, alignment, channel) for windows ``samples`` (W, length, channels) float
+    in [-1, 1] that start at ``starts``, and how many windows had sound to count.
+
+    The first SCREEN_SAMPLES of each window are read first (SCREEN_WINDOWS spread over the
+    track before the others), then the rest of each; unless ``thorough``, reading stops once
+    a codec stands at ``clear_z`` or more, or every codec is under ``absent_z`` after
+    SCREEN_CHUNKS stretches with SCREEN_ACTIVE active coefficients at every alignment."""
+    w = len(samples)
+    channels = ("left", "right", "mid", "side") if samples.shape[2] == 2 else ("mix",)
+    counts: dict[str, list] = {name: [] for name in _BY_WINDOW}
+    used = np.zeros(w, bool)
+    spread = np.linspace(0, w - 1, min(SCREEN_WINDOWS, w)).round().astype(int).tolist() if w else []
+    order = list(dict.fromkeys(spread + list(range(w))))
+    rest = SCREEN_SAMPLES - SCREEN_SAMPLES % HOP  # no block of the screen starts there or later
+    chunks = [(i, 0, SCREEN_SAMPLES) for i in order] + [(i, rest, samples.shape[1]) for i in order]
+    for n, (i, lo, hi) in enumerate(chunks, 1):
+        found = chunk_counts(samples[i, lo:hi].astype(np.float32) / np.float32(LSB), int(starts[i]) + lo, sample_rate)
+        if found is None:
+            continue
+        for name, c in found.items():
+            counts[name].append(c)
+            used[i] |= bool(c[0].any())
+        if thorough or n < len(spread):
+            continue
+        best = pooled_z(counts, channels)
+        zs = [z for z, _, _ in best.values()]
+        if any(z >= clear_z for z in zs):
+            break
+        enough = n >= min(SCREEN_CHUNKS, w) and all(
+            sum(a.sum(axis=(0, -1)) for a, _ in counts[name]).min() >= SCREEN_ACTIVE * len(channels) for name in counts)
+        if enough and all(not z >= absent_z for z in zs):
+            break
+    return pooled_z(counts, channels), int(used.sum())
+
+
+def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
+            absent_z=None, thorough: bool = False) -> list:
+    """The detector (see :mod:`penthy_model.evidence`): one measure per codec."""
+    from . import CodecMeasure
+
+    absent = -np.inf if absent_z is None else min(absent_z[c.name.lower()] for c in CODECS)
+    best, windows = mdct_z(samples, starts, sample_rate, clear_z, absent, thorough)
+    return [CodecMeasure(name.lower(), z, offset if offset >= 0 else None, windows, channel)
+            for name, (z, offset, channel) in best.items()]
