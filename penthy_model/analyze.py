@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
@@ -12,15 +13,16 @@ import soundfile as sf
 from . import __version__ as ENGINE
 from .audio import read_windows
 from .bitdepth import effective_bits
-from .constants import GRID_MIN_Z, MIN_SAMPLE_RATE, MP3_CONFIRM_Z, MP3_EQUAL_Z, MP3_GRID_MIN_Z
+from .constants import MIN_SAMPLE_RATE
 from .cutoff import estimate_cutoff
 from .features import window_features, window_length
-from .grid import find_grid
-from .mp3grid import find_mp3_grid
+from .grid import grid_z
+from .mp3grid import CONFIRM_AT, mp3_confirm_z, mp3_grid_z
 from .inference import Model, ModelError, Thresholds
-from .result import ERROR, INCONCLUSIVE, TRANSCODED, Result
-from .upsampling import upsampled_from
-from .verdict import content_flags, decide
+from .result import ERROR, INCONCLUSIVE, Result
+from .texture import measure as measure_texture
+from .upsampling import hires_content_hz, upsampled_from
+from .verdict import CodecEvidence, Findings, Policy, content_flags, decide, pool
 
 
 def display_path(path) -> str:
@@ -32,9 +34,14 @@ class Analyzer:
     """Analyses files with one model; safe to share between threads."""
 
     def __init__(self, model: Model | str | os.PathLike | None = None, threads: int = 1,
-                 thresholds: Thresholds | None = None):
+                 thresholds: Thresholds | None = None, policy: Policy | None = None):
         self.model = model if isinstance(model, Model) else Model(model, threads=threads)
-        self.thresholds = thresholds or self.model.thresholds
+        self.policy = policy or Policy.for_model(self.model, thresholds)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The CNN thresholds of the policy in use."""
+        return self.policy.thresholds
 
     def analyze(self, path) -> Result:
         """Analyse one file. Never raises for a bad file: the result says what went wrong."""
@@ -64,26 +71,47 @@ class Analyzer:
         features, reference_dbfs = window_features(windows.samples, sr, with_reference=True)
         scores = self.model.predict(features)
         result.window_scores = [round(float(s), 4) for s in scores]
-        has_content = content_flags(features, reference_dbfs, sr)
+        has_content = content_flags(features, reference_dbfs, sr, self.policy)
         result.content_share = round(float(has_content.mean()), 3)
-        score, result.verdict, result.reason = decide(scores, has_content, self.thresholds, self.model.pooling)
-        result.score = result.model_score = round(score, 4)
-        if result.verdict == INCONCLUSIVE:
-            self._look_for_grid(result, windows)
+        result.model_score = round(pool(scores, self.policy.pooling), 4)
+        texture = measure_texture(windows.samples, sr, result.cutoff_hz)
+        findings = Findings(scores, has_content, sample_rate=sr, cutoff_hz=result.cutoff_hz,
+                            upsampled_from=result.upsampled_from,
+                            hires_content_hz=hires_content_hz(list(windows.samples), sr),
+                            texture=None if texture is None else texture.score,
+                            texture_band_hz=None if texture is None else texture.top_hz)
+        result.verdict, score, result.reason = decide(findings, self.policy)
+        if result.verdict == INCONCLUSIVE:  # the codec grids settle what the rest leaves open
+            codec = self._codec_evidence(windows)
+            if codec:
+                finite = [c for c in codec if c.z == c.z]
+                if finite:
+                    result.grid_z = round(max(c.z for c in finite), 1)
+                result.verdict, score, result.reason = decide(replace(findings, codec=codec), self.policy)
+                proof = self.policy.proof(codec)
+                if proof is not None:
+                    result.codec, result.grid_alignment = proof.codec.lower(), proof.alignment
+        result.score = round(score, 4)
         return result
 
-    @staticmethod
-    def _look_for_grid(result: Result, windows) -> None:
-        """Settle an inconclusive file when its samples show an AAC, Vorbis or MP3 frame grid."""
-        grid = (find_grid(windows.samples, windows.starts, windows.sample_rate, GRID_MIN_Z)
-                or find_mp3_grid(windows.samples, windows.starts, windows.sample_rate, MP3_GRID_MIN_Z, MP3_CONFIRM_Z,
-                                 MP3_EQUAL_Z))
-        if grid is None:
-            return
-        result.codec, result.grid_z = grid.codec.lower(), round(grid.z, 1)
-        result.reason = (f"decoded from {grid.codec}: its frame grid shows in {grid.windows} windows of the "
-                         f"{grid.where} (z {grid.z:.1f}); the spectrogram model alone scored {result.score:.4f}")
-        result.verdict, result.score = TRANSCODED, 0.0
+    def _codec_evidence(self, windows) -> list[CodecEvidence]:
+        """The AAC/Vorbis grid, then the MP3 scan, then its second look, stopping at the
+        first that is proof under the policy (the costly ones run only when needed)."""
+        samples, starts, sr = windows.samples, windows.starts, windows.sample_rate
+        found = [CodecEvidence(name, "grid", z, n, f"{channel} channel") for name, (z, n, channel)
+                 in grid_z(samples, starts, sr).items() if n]
+        if self.policy.proof(found):
+            return found
+        z, best, used = mp3_grid_z(samples, starts, sr)
+        found.append(CodecEvidence("MP3", "mp3_scan", z, used, "mid channel" if samples.shape[2] == 2 else "mix",
+                                   best))
+        if self.policy.proof(found):
+            return found
+        where = "left, right, mid and side channels" if samples.shape[2] == 2 else "mix"
+        zero, equal = mp3_confirm_z(samples, starts, sr, [best, CONFIRM_AT])
+        found += [CodecEvidence("MP3", "mp3_confirm", zero.z, zero.windows, where, zero.alignment),
+                  CodecEvidence("MP3", "mp3_equal", equal.z, equal.windows, where, equal.alignment)]
+        return found
 
     def _analyze_or_error(self, path) -> Result:
         """``analyze``, with an unexpected exception for one file turned into its error result."""
