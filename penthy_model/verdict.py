@@ -233,9 +233,10 @@ def _no_proof_reason(f: Findings, score: float, policy: Policy) -> str:
         return (f"content runs on to {_khz(f.hires_content_hz)} in a {f.sample_rate / 1000:g} kHz file: no MP3, Opus "
                 f"or 44.1/48 kHz AAC/Vorbis stream carries that; the model scored {score:.2f}, but no codec frame grid")
     if f.upsampled_from:
-        return (f"a brick wall at {_khz(f.upsampled_from / 2)}, as resampling from {f.upsampled_from / 1000:g} kHz "
-                f"leaves, and no codec frame grid: the model scored {score:.2f}, but a resampler's filter looks the same; "
-                + texture)
+        wall = f.cutoff_hz if f.cutoff_hz and f.cutoff_hz <= f.upsampled_from / 2 else f.upsampled_from / 2
+        return (f"a brick wall at {_khz(wall)}, as resampling from {f.upsampled_from / 1000:g} kHz "
+                f"leaves, and no codec frame grid: the model scored {score:.2f}, but a resampler's (or a mastering) "
+                f"filter looks the same; " + texture)
     if f.cutoff_hz and f.sample_rate and f.cutoff_hz < LOWPASS_REASON_BELOW_NYQUIST * f.sample_rate / 2:
         return (f"a steady low-pass at {_khz(f.cutoff_hz)} and no codec frame grid: a mastering or resampling filter "
                 f"looks the same (model score {score:.2f}; {texture})")

@@ -89,7 +89,7 @@ def test_hires_content_above_24k_is_never_accused_on_the_models_word():
 def test_resampling_is_named_in_the_reason():
     verdict, _, reason = decide(findings(cutoff_hz=15900, upsampled_from=32000, texture=0.0), POLICY)
     assert verdict == "inconclusive"
-    assert "a brick wall at 16.0 kHz, as resampling from 32 kHz leaves, and no codec frame grid" in reason
+    assert "a brick wall at 15.9 kHz, as resampling from 32 kHz leaves, and no codec frame grid" in reason
 
 
 def test_lossless_and_between_thresholds():
