@@ -10,7 +10,7 @@ import pytest
 from penthy_model.inference import Model, Thresholds, write_sidecar
 from penthy_model.verdict import CodecEvidence, Findings, Policy, decide
 
-POLICY = Policy(transcoded=0.3, lossless=0.7, transcoded_low_content=0.2, pooling="mean", texture_min=1.0)
+POLICY = Policy(transcoded=0.3, lossless=0.7, transcoded_low_content=0.2, pooling="mean", texture_min=1.0)  # round numbers for the tests
 LOW = np.full(8, 0.05)  # the CNN reads "transcoded"
 HIGH = np.full(8, 0.95)
 CONTENT = np.ones(8, bool)
