@@ -49,6 +49,8 @@ SILENCE_DBFS = -60.0  # windows whose RMS is below this are skipped
 MIN_SAMPLE_RATE = 44100  # below this the band above 16 kHz does not exist
 
 # --- reading the evidence ----------------------------------------------------------
+# The levels and z's below are the defaults of ``verdict.Policy``, which holds every decision
+# threshold; the engine reads them only through a Policy.
 # A window has "high-band content" when its level between 16 kHz and its Nyquist
 # frequency (or 24 kHz) is above this, in dBFS of white noise with the same power per
 # bin. 16-bit TPDF dither sits at -98 dBFS and plain 16-bit rounding at -101 dBFS, and a
