@@ -427,22 +427,15 @@ class PenthyPlugin(BeetsPlugin):
         with self._analyzer_lock:
             if self._analyzer is None or self._analyzer_key != key:
                 from penthy_model.analyze import Analyzer
-                from penthy_model.inference import ModelError, Thresholds
+                from penthy_model.inference import ModelError
 
                 try:
                     analyzer = Analyzer(settings.model, threads=1)
                 except ModelError as exc:
                     raise _error(f"{exc} (set `penthy.model` to a trained model)") from None
-                t = analyzer.thresholds
-                if isinstance(settings.threshold, float):
-                    analyzer.thresholds = Thresholds(settings.threshold, max(settings.threshold, t.lossless))
-                elif isinstance(settings.threshold, dict):
-                    transcoded = settings.threshold.get("transcoded", t.transcoded)
-                    lossless = settings.threshold.get("lossless", max(t.lossless, transcoded))
-                    # a `transcoded` of one's own applies to every file, with evidence or not
-                    low = transcoded if "transcoded" in settings.threshold else t.transcoded_low_content
-                    try:
-                        analyzer.thresholds = Thresholds(transcoded, lossless, min(low, lossless))
+                if settings.threshold is not None:
+                    try:  # a `transcoded` of one's own applies to every file, with evidence or not
+                        analyzer.policy = analyzer.policy.with_threshold(settings.threshold)
                     except ValueError as exc:
                         raise _error(f"`threshold`: {exc}") from None
                 self._analyzer, self._analyzer_key = analyzer, key

@@ -31,10 +31,11 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from penthy_model.audio import read_windows  # noqa: E402
-from penthy_model.constants import CODEC_MIN_Z, GRID_ABSENT_Z, GRID_CLEAR_Z  # noqa: E402
 from penthy_model.demo import music  # noqa: E402
 from penthy_model.evidence import find_codec  # noqa: E402
-from penthy_model.verdict import codec_finding  # noqa: E402
+from penthy_model.verdict import Policy  # noqa: E402
+
+POLICY = Policy(0.2, 0.5, 0.1)  # only its codec levels are used here
 
 SECONDS = 10.0
 KINDS = ("plain", "lowpass20k", "from32k", "sparse", "hires")
@@ -122,13 +123,13 @@ def measure(out: Path, full: bool, thorough: bool, only: str | None) -> None:
         half, label = only.split("-")
         files = [f for f in files if f.parent.name == label
                  and int(f.stem.rsplit("_", 1)[1]) % 2 == (0 if half == "selection" else 1)]
-    stops = {} if full else {"clear_z": GRID_CLEAR_Z, "absent_z": GRID_ABSENT_Z}
+    stops = {} if full else {"clear_z": POLICY.grid_clear_z, "absent_z": POLICY.grid_absent_z}
     for i, path in enumerate(files):
         w = read_windows(str(path))
         t = time.perf_counter()
         ev = find_codec(w.samples, w.starts, w.sample_rate, thorough=thorough, **stops)
         seconds = time.perf_counter() - t
-        found = codec_finding(ev, CODEC_MIN_Z)
+        found = POLICY.proof(ev)
         seed = int(path.stem.rsplit("_", 1)[1])
         row = {"file": path.name, "label": path.parent.name, "half": "selection" if seed % 2 == 0 else "validation",
                "kind": path.stem.rsplit("_", 2)[-2], "named": found.codec if found else "",

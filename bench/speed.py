@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from penthy_model.analyze import Analyzer  # noqa: E402
 from penthy_model.audio import read_windows  # noqa: E402
-from penthy_model.constants import GRID_ABSENT_Z, GRID_CLEAR_Z  # noqa: E402
 from penthy_model.demo import music  # noqa: E402
 from penthy_model.evidence import find_codec  # noqa: E402
 
@@ -61,6 +60,7 @@ def main() -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     analyzer = Analyzer(args.model, threads=1)
+    policy = analyzer.policy
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
         for name, sr, subtype in (("44.1 kHz 16-bit", 44100, "PCM_16"), ("96 kHz 24-bit", 96000, "PCM_24")):
@@ -80,7 +80,7 @@ def main() -> int:
             rows[name]["verdict"] = f"{result.verdict}, grid z {result.grid_z}"
 
             def evidence():
-                find_codec(w.samples, w.starts, w.sample_rate, clear_z=GRID_CLEAR_Z, absent_z=GRID_ABSENT_Z)
+                find_codec(w.samples, w.starts, w.sample_rate, clear_z=policy.grid_clear_z, absent_z=policy.grid_absent_z)
 
             for _ in range(args.runs):
                 rows[name]["analyze"].append(timed(lambda: analyzer.analyze(path)))

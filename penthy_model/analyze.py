@@ -1,10 +1,11 @@
 """From a path to a :class:`Result`: read windows, compute features, run the model, measure
-the codec evidence, decide."""
+the codec evidence and the texture, and hand every finding to the verdict."""
 
 from __future__ import annotations
 
 import os
 from collections import deque
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
@@ -13,15 +14,16 @@ import soundfile as sf
 from . import __version__ as ENGINE
 from .audio import read_windows
 from .bitdepth import effective_bits
-from .constants import CODEC_MIN_Z, GRID_ABSENT_Z, GRID_CLEAR_Z, MIN_SAMPLE_RATE
+from .constants import MIN_SAMPLE_RATE
 from .cutoff import estimate_cutoff
 from .errors import describe as describe_read_error
 from .evidence import find_codec
 from .features import window_features, window_length
 from .inference import Model, ModelError, Thresholds
-from .result import ERROR, INCONCLUSIVE, Result
-from .upsampling import upsampled_from
-from .verdict import apply_codec_evidence, content_flags, decide
+from .result import ERROR, INCONCLUSIVE, TRANSCODED, Result
+from .texture import measure as measure_texture
+from .upsampling import hires_content_hz, upsampled_from
+from .verdict import Findings, Policy, codec_reason, content_flags, decide, pool
 
 
 def display_path(path) -> str:
@@ -33,9 +35,14 @@ class Analyzer:
     """Analyses files with one model; safe to share between threads."""
 
     def __init__(self, model: Model | str | os.PathLike | None = None, threads: int = 1,
-                 thresholds: Thresholds | None = None):
+                 thresholds: Thresholds | None = None, policy: Policy | None = None):
         self.model = model if isinstance(model, Model) else Model(model, threads=threads)
-        self.thresholds = thresholds or self.model.thresholds
+        self.policy = policy or Policy.for_model(self.model, thresholds)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The CNN thresholds of the policy in use."""
+        return self.policy.thresholds
 
     def analyze(self, path) -> Result:
         """Analyse one file. Never raises for a bad file: the result says what went wrong."""
@@ -61,28 +68,43 @@ class Analyzer:
         result.upsampled_from = upsampled_from(windows.samples, sr)
         if sr < MIN_SAMPLE_RATE:
             result.reason = f"sample rate {sr} Hz: there is no band above 16 kHz to judge"
-            self._codec_evidence(result, windows, thorough=True)
+            evidence = self._codec_evidence(result, windows, thorough=True)
+            proof = self.policy.proof(evidence)
+            if proof is not None:  # a codec grid needs no band above 16 kHz
+                result.verdict, result.score, result.reason = TRANSCODED, 0.0, codec_reason(proof, None)
             return result
         features, reference_dbfs = window_features(windows.samples, sr, with_reference=True)
         scores = self.model.predict(features)
         result.window_scores = [round(float(s), 4) for s in scores]
-        has_content = content_flags(features, reference_dbfs, sr)
+        has_content = content_flags(features, reference_dbfs, sr, self.policy)
         result.content_share = round(float(has_content.mean()), 3)
-        score, result.verdict, result.reason = decide(scores, has_content, self.thresholds, self.model.pooling)
-        result.score = result.model_score = round(score, 4)
-        self._codec_evidence(result, windows, thorough=result.verdict == INCONCLUSIVE)
+        result.model_score = round(pool(scores, self.policy.pooling), 4)
+        texture = measure_texture(windows.samples, sr, result.cutoff_hz)
+        findings = Findings(scores, has_content, sample_rate=sr, cutoff_hz=result.cutoff_hz,
+                            upsampled_from=result.upsampled_from,
+                            hires_content_hz=hires_content_hz(list(windows.samples), sr),
+                            texture=None if texture is None else texture.score,
+                            texture_band_hz=None if texture is None else texture.top_hz)
+        # Every file gets codec evidence; a file the rest leaves undecided gets a thorough look.
+        undecided = decide(findings, self.policy)[0] == INCONCLUSIVE
+        evidence = self._codec_evidence(result, windows, thorough=undecided)
+        result.verdict, score, result.reason = decide(replace(findings, codec=evidence), self.policy)
+        result.score = round(score, 4)
         return result
 
-    @staticmethod
-    def _codec_evidence(result: Result, windows, thorough: bool) -> None:
-        """Measure the codec evidence (every file; ``thorough`` where the model left it
-        undecided: every sample, and alignments no decoder gives) and let the verdict use it."""
-        evidence = find_codec(windows.samples, windows.starts, windows.sample_rate, clear_z=GRID_CLEAR_Z,
-                              absent_z=GRID_ABSENT_Z, thorough=thorough)
+    def _codec_evidence(self, result: Result, windows, thorough: bool):
+        """Measure every codec's frame grid (``evidence.find_codec``, stopping early where the
+        policy's levels make the answer clear) and record the strongest and any proof."""
+        p = self.policy
+        evidence = find_codec(windows.samples, windows.starts, windows.sample_rate, clear_z=p.grid_clear_z,
+                              absent_z=p.grid_absent_z, thorough=thorough)
         strongest = evidence.strongest
         if strongest is not None:
             result.grid_z, result.grid_alignment = round(strongest.z, 1), strongest.alignment
-        apply_codec_evidence(result, evidence, CODEC_MIN_Z)
+        proof = p.proof(evidence)
+        if proof is not None:
+            result.codec, result.grid_alignment = proof.codec, proof.alignment
+        return evidence
 
     def _analyze_or_error(self, path) -> Result:
         """``analyze``, with an unexpected exception for one file turned into its error result."""

@@ -136,7 +136,7 @@ def main(argv=None) -> int:
 
 def scan(args, evidence: Evidence | None = None) -> int:
     from .analyze import Analyzer
-    from .inference import ModelError, Thresholds
+    from .inference import ModelError
 
     try:
         analyzer = Analyzer(args.model, threads=args.threads)
@@ -144,8 +144,7 @@ def scan(args, evidence: Evidence | None = None) -> int:
         _print(f"penthy: {exc}", sys.stderr)
         return EXIT_ERROR
     if args.threshold is not None:
-        t = analyzer.thresholds
-        analyzer.thresholds = Thresholds(args.threshold, max(args.threshold, t.lossless))
+        analyzer.policy = analyzer.policy.with_threshold(args.threshold)
 
     counts = {LOSSLESS: 0, TRANSCODED: 0, INCONCLUSIVE: 0, ERROR: 0, SKIPPED: 0}
     progress = Progress()

@@ -49,6 +49,8 @@ SILENCE_DBFS = -60.0  # windows whose RMS is below this are skipped
 MIN_SAMPLE_RATE = 44100  # below this the band above 16 kHz does not exist
 
 # --- reading the evidence ----------------------------------------------------------
+# The levels and z's below are the defaults of ``verdict.Policy``, which holds every decision
+# threshold; the engine reads them only through a Policy.
 # A window has "high-band content" when its level between 16 kHz and its Nyquist
 # frequency (or 24 kHz) is above this, in dBFS of white noise with the same power per
 # bin. 16-bit TPDF dither sits at -98 dBFS and plain 16-bit rounding at -101 dBFS, and a
@@ -67,27 +69,18 @@ CONTENT_DBFS = -85.0
 FLOOR_SPREAD_DB = 3.0
 FLOOR_RISE_DB = 6.0
 # --- codec evidence (``evidence``; measured on every file) ------------------------------
-# A file is called transcoded, whatever the model says, when its windows show an AAC or
-# Vorbis frame grid (see ``evidence.mdct``) this many standard deviations clear of chance.
-# Set on the validation split and other genuine sets: see MODEL_CARD.md.
-GRID_MIN_Z = 9.5  # engine 0.2.0: max(5.0, 2 x the highest genuine z 4.52 on the issue-24 selection set); MODEL_CARD.md
-# ...or an MP3 granule grid (see ``evidence.mp3``; z of the
-# best of 576 alignments against the others, pooled over the windows).
-MP3_GRID_MIN_Z = 10.0  # twice the highest genuine z (4.97) over the validation split and other genuine sets
-# ...and, failing that, when the rest of each window shows the grid at the scan's best
-# alignment or at 48 (where LAME and shine decodes land), in left, right, mid and side
-# together, against the other alignments of the same phase (``evidence.mp3.mp3_confirm_z``).
-MP3_CONFIRM_Z = 10.0  # twice the highest genuine z (4.84) over the same sets, rounded up to 0.5
-# ...or, in the same lines, pairs of nearby big lines of exactly equal size (a decoder
-# rebuilds each line as a whole power of its quantised value times its band's step) stand
-# out at one of those alignments (``evidence.mp3.equal_pairs``).
-MP3_EQUAL_Z = 9.5  # twice the highest genuine z (4.69) over the same sets, rounded up to 0.5
-# Per codec, the z that names it (the verdict's ``apply_codec_evidence`` reads this).
+# The defaults of ``verdict.Policy``, which holds every decision threshold. A file is called
+# transcoded, whatever the model says, when its windows show a codec's frame grid this many
+# standard deviations clear of chance. Each was set by a rule written before its figures, on
+# selection sets of genuine kinds (plain, steep low-passes, 32 kHz-sourced, sparse, hi-res)
+# and decodes of the other codecs: see MODEL_CARD.md.
+GRID_MIN_Z = 9.5  # AAC, Vorbis: max(5.0, 2 x the highest genuine z, 4.52), rounded up to 0.5
+MP3_GRID_MIN_Z = 10.0  # MP3 (near-zero lines or equal pairs): max(10, 2 x 4.19)
 CODEC_MIN_Z = {"aac": GRID_MIN_Z, "vorbis": GRID_MIN_Z, "mp3": MP3_GRID_MIN_Z}
 # A detector stops reading once a codec stands this far above chance (the answer is clear),
-# or, after its screen, when every codec it measures is under half its threshold.
+# or, after its screen, when every codec it measures is under this share of its threshold.
 GRID_CLEAR_Z = 2 * MP3_GRID_MIN_Z
-GRID_ABSENT_Z = {codec: z / 2 for codec, z in CODEC_MIN_Z.items()}
+GRID_ABSENT_SHARE = 0.5
 
 
 @dataclass(frozen=True)

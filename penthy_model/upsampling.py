@@ -26,10 +26,22 @@ The first candidate that passes is the answer; none passing gives None. Frequenc
 handled as fractions of F, so the same rule serves 44.1 kHz in a 96 kHz file and 96 kHz in
 a 192 kHz file (resampler transition bands scale with the source rate).
 
-Undecidable, answered None: resamplers with a slow transition band or poor image
-rejection (linear interpolation, soxr "quick", ffmpeg's default swr, scipy's default
-resample_poly); upsampled files re-dithered at 16 bits or drowned in added noise, whose
-music has nothing left near the old Nyquist above that floor. Ambiguous: the rate is read
+Ordinary resamplers with a slower transition band (scipy's default ``resample_poly``, ffmpeg's
+default swr) leave a 40-60 dB cliff a little above the old Nyquist frequency instead, which the
+steep test above misses. When no candidate passes it, a second, *gentle* test is tried
+(``gentle_wall_at``): between the same passband and a floor band at GENTLE_FLOOR_BAND (1.25-1.5 F)
+the level must drop by at least GENTLE_MIN_DEPTH_DB, half-way down within GENTLE_CROSSING (0.95-1.2 F),
+with nothing above coming back. No natural rolloff or analog filter loses 40 dB within a third of
+an octave above 0.88 F.
+
+44.1 and 48 kHz files are checked for one candidate only: 32 kHz, with the steep test and its
+wall centred at most at 16 kHz (WALL_RATIO_32K): a lossy encoder's lowpass at 128 kbit/s and up
+sits higher (16.6-20 kHz); lower-rate MP3s (112 kbit/s and below) can read as "from 32 kHz", and
+their codec grid says what they are.
+
+Undecidable, answered None: resamplers with poor image rejection (linear interpolation, whose
+images fill the band above the old Nyquist); upsampled files re-dithered at 16 bits or drowned in
+added noise, whose music has nothing left near the old Nyquist above that floor. Ambiguous: the rate is read
 from where the wall sits, so a resampler whose transition band straddles the old Nyquist
 and ends 1-2 kHz above it (ffmpeg's swr with a long filter) can make a 44.1 kHz source read
 as 48 kHz, and a low-quality one that starts cutting early can make 48 kHz read as 44.1 kHz.
@@ -47,13 +59,17 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 # --- which files and which candidates -------------------------------------------------
-# At 48 kHz and below there is no "hi-res" claim to check.
+# Above 48 kHz: the hi-res candidates. At 44.1 and 48 kHz: 32 kHz only (see LOW_CANDIDATE).
 MIN_SAMPLE_RATE = 48001
 # Original rates we name, ascending: the first one whose Nyquist frequency carries a wall
-# wins. 32 kHz and 22.05 kHz are left out on purpose: a wall near 16 kHz is far more often
-# the lowpass of a lossy encoder (MP3 at 128 kbit/s) than a 32 kHz source, and calling it
-# "upsampled from 32000" would mislead.
+# wins. 22.05 kHz is left out on purpose.
 CANDIDATE_RATES = (44100, 48000, 88200, 96000)
+# A 32 kHz source (broadcast, DAT long-play, old samplers) resampled to 44.1/48 kHz: a wall at
+# 16 kHz, accepted only centred at or below it, under where lossy encoders at 128 kbit/s and
+# up put their lowpass (MP3 128k: 16.6 kHz, AAC 128k: 17.3 kHz).
+LOW_CANDIDATE = 32000
+LOW_CANDIDATE_FILE_RATES = (44100, 48000)
+WALL_RATIO_32K = (0.90, 1.00)
 
 # --- the spectrum -----------------------------------------------------------------------
 # Bin width to aim for: a wall of a good resampler is a few hundred hertz wide at 44.1 kHz,
@@ -107,6 +123,11 @@ WALL_RATIO = (0.90, 1.03)
 # (or images of a sloppy resampler) above the old Nyquist. Checked on a smoothed spectrum
 # of this width (fraction of F) to ignore single-bin spikes.
 ABOVE_SMOOTH = 0.02
+# The gentle wall of ordinary resamplers (scipy's default resample_poly, ffmpeg's default swr;
+# measured on synthetic music: half-way down at 0.97-1.15 F, 30-100 dB deep by 1.25-1.5 F).
+GENTLE_FLOOR_BAND = (1.25, 1.50)
+GENTLE_MIN_DEPTH_DB = 40.0
+GENTLE_CROSSING = (0.95, 1.20)
 
 # --- bandwidth helper -------------------------------------------------------------------
 # Content bandwidth: the highest frequency whose level is within BANDWIDTH_BELOW_REF_DB of
@@ -184,8 +205,9 @@ def _band(spec: Spectrum, low_hz: float, high_hz: float) -> np.ndarray:
     return spec.db[(spec.freqs >= low_hz) & (spec.freqs <= high_hz)]
 
 
-def wall_at(spec: Spectrum, original_rate: int) -> Wall | None:
-    """The wall at ``original_rate``'s Nyquist frequency, if the spectrum shows one."""
+def wall_at(spec: Spectrum, original_rate: int, ratio: tuple[float, float] = WALL_RATIO) -> Wall | None:
+    """The wall at ``original_rate``'s Nyquist frequency, if the spectrum shows one (its
+    centre within ``ratio`` times that frequency)."""
     nyq = original_rate / 2.0
     usable_top = FILE_NYQUIST_USE * spec.sample_rate / 2.0
     floor_top = min(FLOOR_BAND[1] * nyq, usable_top)
@@ -219,7 +241,7 @@ def wall_at(spec: Spectrum, original_rate: int) -> Wall | None:
     width_percent = 100.0 * max(f_b - f_a, bin_hz) / nyq
     slope = (depth / 3.0) / width_percent
     centre = 0.5 * (f_a + f_b)
-    if not WALL_RATIO[0] * nyq <= centre <= WALL_RATIO[1] * nyq:
+    if not ratio[0] * nyq <= centre <= ratio[1] * nyq:
         return None
     low_wall = centre <= LOW_WALL_MAX_RATIO * nyq
     if slope < (LOW_WALL_MIN_SLOPE_DB_PER_PERCENT if low_wall else MIN_SLOPE_DB_PER_PERCENT):
@@ -240,16 +262,54 @@ def wall_at(spec: Spectrum, original_rate: int) -> Wall | None:
     )
 
 
+def gentle_wall_at(spec: Spectrum, original_rate: int) -> Wall | None:
+    """The slower cliff of an ordinary resampler at ``original_rate``'s Nyquist frequency F:
+    at least GENTLE_MIN_DEPTH_DB from the passband (0.80-0.88 F) to GENTLE_FLOOR_BAND, half-way
+    down within GENTLE_CROSSING, and nothing above the floor band's start coming back up to
+    half-way (a sloppy filter's images stay far under that; linear interpolation's do not)."""
+    nyq = original_rate / 2.0
+    usable_top = FILE_NYQUIST_USE * spec.sample_rate / 2.0
+    floor_lo, floor_hi = GENTLE_FLOOR_BAND[0] * nyq, min(GENTLE_FLOOR_BAND[1] * nyq, usable_top)
+    if floor_hi - floor_lo < MIN_FLOOR_BAND * nyq:
+        return None
+    passband = _band(spec, PASS_BAND[0] * nyq, PASS_BAND[1] * nyq)
+    floorband = _band(spec, floor_lo, floor_hi)
+    if passband.size == 0 or floorband.size == 0:
+        return None
+    pass_db, floor_db = float(np.median(passband)), float(np.median(floorband))
+    depth = pass_db - floor_db
+    if depth < GENTLE_MIN_DEPTH_DB:
+        return None
+    region = (spec.freqs > PASS_BAND[1] * nyq) & (spec.freqs <= floor_lo)
+    below = np.flatnonzero(region & (spec.db < pass_db - depth / 2.0))
+    if below.size == 0:
+        return None
+    crossing = float(spec.freqs[below[0]])
+    if not GENTLE_CROSSING[0] * nyq <= crossing <= GENTLE_CROSSING[1] * nyq:
+        return None
+    above = spec.db[(spec.freqs >= floor_lo) & (spec.freqs <= usable_top)]
+    width = max(1, int(round(ABOVE_SMOOTH * nyq / spec.freqs[1])))
+    if above.size >= width:
+        smoothed = np.convolve(above, np.ones(width) / width, mode="valid")
+        if float(np.max(smoothed)) > pass_db - depth / 2.0:  # images or content above: no cliff
+            return None
+    slope = (depth / 2.0) / max(100.0 * (crossing - PASS_BAND[1] * nyq) / nyq, 1e-3)
+    return Wall(original_rate=original_rate, wall_hz=crossing, depth_db=depth, slope_db_per_percent=slope)
+
+
 def find_wall(spec: Spectrum) -> Wall | None:
-    """The first candidate rate (ascending) whose Nyquist frequency carries a wall."""
+    """The first candidate rate (ascending) whose Nyquist frequency carries a wall: a steep
+    one first, for every candidate, then a gentle one. 44.1/48 kHz files: 32 kHz only, steep."""
+    if spec.sample_rate in LOW_CANDIDATE_FILE_RATES:
+        return wall_at(spec, LOW_CANDIDATE, WALL_RATIO_32K)
     if spec.sample_rate < MIN_SAMPLE_RATE:
         return None
-    for rate in CANDIDATE_RATES:
-        if rate >= spec.sample_rate:
-            break
-        wall = wall_at(spec, rate)
-        if wall is not None:
-            return wall
+    candidates = [rate for rate in CANDIDATE_RATES if rate < spec.sample_rate]
+    for test in (wall_at, gentle_wall_at):
+        for rate in candidates:
+            wall = test(spec, rate)
+            if wall is not None:
+                return wall
     return None
 
 
@@ -281,18 +341,48 @@ def content_bandwidth(windows: Sequence[np.ndarray], sample_rate: int) -> float 
 
 
 def upsampled_from(windows: Sequence[np.ndarray], sample_rate: int) -> int | None:
-    """The rate a > 48 kHz file was likely resampled up from, or None.
+    """The rate a file was likely resampled up from, or None.
 
     ``windows`` are float arrays (frames, channels) or (frames,) in [-1, 1], each at least
-    one analysis segment long (4096 frames at 88.2/96 kHz, 8192 at 176.4/192 kHz; the
-    engine's 0.75 s windows are plenty). Returns one of CANDIDATE_RATES when the spectrum
-    ends in a brick wall at or just below that rate's Nyquist frequency, None when the
-    content runs above it, fades naturally, or the file is 48 kHz or below.
+    one analysis segment long (2048 frames at 44.1/48 kHz, 4096 at 88.2/96 kHz, 8192 at
+    176.4/192 kHz; the engine's 0.75 s windows are plenty). Above 48 kHz returns one of
+    CANDIDATE_RATES when the spectrum ends in a wall at or just above that rate's Nyquist
+    frequency; a 44.1 or 48 kHz file returns LOW_CANDIDATE (32000) for a steep wall at 16 kHz;
+    None when the content runs above, fades naturally, or the rate is another.
     """
-    if sample_rate < MIN_SAMPLE_RATE:
+    if sample_rate < MIN_SAMPLE_RATE and sample_rate not in LOW_CANDIDATE_FILE_RATES:
         return None
     spec = power_spectrum(windows, sample_rate)
     if spec is None:
         return None
     wall = find_wall(spec)
     return None if wall is None else wall.original_rate
+
+
+# --- hi-res content -------------------------------------------------------------------------
+# Content "well above 24 kHz": no MP3, Opus or 44.1/48 kHz AAC/Vorbis stream carries any. The
+# bands 20.5-23.5 kHz, 24.5-27 kHz and 26-40 kHz (capped at 0.9 of Nyquist) must all lie within
+# HIRES_BELOW_REF_DB of the midrange (as ``bandwidth_hz`` counts content), with no resampler's
+# wall found: content that runs on, unbroken, across the old rates' Nyquist frequencies.
+HIRES_BANDS_HZ = ((20500.0, 23500.0), (24500.0, 27000.0), (26000.0, 40000.0))
+HIRES_BELOW_REF_DB = BANDWIDTH_BELOW_REF_DB
+HIRES_TOP_USE = 0.90
+
+
+def hires_content_hz(windows: Sequence[np.ndarray], sample_rate: int) -> float | None:
+    """For a file above 48 kHz whose content runs unbroken well above 24 kHz: how high (Hz,
+    ``bandwidth_hz``); else None."""
+    if sample_rate < MIN_SAMPLE_RATE:
+        return None
+    spec = power_spectrum(windows, sample_rate)
+    if spec is None or find_wall(spec) is not None:
+        return None
+    reference = _band(spec, *BANDWIDTH_REF_HZ)
+    if reference.size == 0:
+        return None
+    ref_db = float(np.median(reference))
+    for lo, hi in HIRES_BANDS_HZ:
+        band = _band(spec, lo, min(hi, HIRES_TOP_USE * sample_rate / 2.0))
+        if band.size == 0 or float(np.median(band)) < ref_db - HIRES_BELOW_REF_DB:
+            return None
+    return bandwidth_hz(spec)

@@ -1,23 +1,38 @@
-"""The verdict rule: window scores and evidence -> lossless, transcoded or inconclusive.
+"""The verdict: every stage's findings -> lossless, transcoded or inconclusive, in one place.
 
-The rule is deliberately cautious. A file has *evidence* when at least half its windows
-carry sound above 16 kHz, clearly over a 16-bit noise floor and more than a steady floor of
-noise-shaped dither. Its score pools its window scores the way the model's thresholds
-were calibrated (``pool``). It is called transcoded when
-that score is below the model's calibrated ``transcoded`` threshold, or, without
-evidence, below ``transcoded_low_content``, which was calibrated on such files alone and
-is no higher: with nothing above 16 kHz, genuine music and a transcode of it look alike. It is
-called lossless only when the score clears the ``lossless`` threshold *and* it has
-evidence. Everything else is inconclusive, with a reason a person can check. Whatever the
-score says, a file whose samples show a lossy codec's frame grid (``evidence``, measured on
-every file) is transcoded: ``apply_codec_evidence``.
+``Policy`` holds every decision threshold: the CNN's (from the model's sidecar), the evidence
+levels that say whether a window has sound above 16 kHz, the codec grids' z's and the lossy
+texture's. ``decide(findings, policy)`` is the one function that turns a file's findings into
+``(verdict, score, reason)``. The CLI's ``--threshold`` and the plugin's ``threshold`` go
+through ``Policy.with_threshold``.
+
+The rule: ``transcoded`` needs proof. Proof is a codec's frame grid in the samples (AAC,
+Vorbis or MP3, z at or above its threshold), or the CNN's transcoded verdict backed by lossy
+texture (``texture``: the band under the cutoff changing from frame to frame as no steady
+filter makes it) at or above ``texture_min``. A cliff alone is no proof: a steep mastering
+low-pass, a 32 kHz source resampled to 44.1 kHz or a 48 kHz master brought down to 44.1 kHz
+leave one too, so the CNN's transcoded verdict without proof is ``inconclusive``, with a reason
+a person can check. A hi-res file with content running unbroken well above 24 kHz is never
+accused on the CNN's word: no MP3, Opus or 44.1/48 kHz AAC/Vorbis stream carries such content.
+
+The CNN's own reading: a file has *evidence* when at least half its windows carry sound above
+16 kHz, clearly over a 16-bit noise floor and more than a steady floor of noise-shaped dither.
+Its score pools its window scores the way the model's thresholds were calibrated (``pool``).
+The CNN reads it as transcoded when that score is below ``transcoded``, or, without evidence,
+below ``transcoded_low_content``; as lossless only when the score clears ``lossless`` *and* it
+has evidence.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Mapping, Sequence
+
 import numpy as np
 
-from .constants import CONTENT_DBFS, FEATURES, FLOOR_RISE_DB, FLOOR_SPREAD_DB, MIN_WINDOWS, FeatureParams
+from .constants import (CODEC_MIN_Z, CONTENT_DBFS, FEATURES, FLOOR_RISE_DB, FLOOR_SPREAD_DB, GRID_ABSENT_SHARE,
+                        GRID_CLEAR_Z, MIN_WINDOWS, FeatureParams)
 from .features import band_centres
 from .inference import Thresholds
 from .result import INCONCLUSIVE, LOSSLESS, TRANSCODED
@@ -48,14 +63,15 @@ def _level_db(row_power: np.ndarray) -> np.ndarray:
 
 
 def _climbing_floor(rows: np.ndarray, row_power: np.ndarray, row_db: np.ndarray, sample_rate: int,
-                    params: FeatureParams) -> np.ndarray:
+                    params: FeatureParams, spread_db: float = FLOOR_SPREAD_DB,
+                    rise_db: float = FLOOR_RISE_DB) -> np.ndarray:
     top = min(sample_rate / 2, params.band_high_hz)
     low, high = _rows(*RISE_FROM_HZ, params), _rows(top - RISE_TOP_SPAN_HZ[0], top - RISE_TOP_SPAN_HZ[1], params)
     if not (low.any() and high.any()):
         return np.zeros(len(row_power), dtype=bool)
     spread = np.median(10.0 * np.log10(row_power) - row_db, axis=1)
     rise = 10.0 * np.log10(row_power[:, high[rows]].mean(axis=1) / row_power[:, low[rows]].mean(axis=1))
-    return (spread < FLOOR_SPREAD_DB) & (rise > FLOOR_RISE_DB)
+    return (spread < spread_db) & (rise > rise_db)
 
 
 def high_band_db(features: np.ndarray, sample_rate: int, params: FeatureParams = FEATURES) -> np.ndarray:
@@ -72,9 +88,9 @@ def rising_noise_floor(features: np.ndarray, sample_rate: int, params: FeaturePa
     return _climbing_floor(*_row_levels(features, sample_rate, params), sample_rate, params)
 
 
-def has_evidence(content_share: float | None) -> bool:
+def has_evidence(content_share: float | None, min_share: float = MIN_CONTENT_SHARE) -> bool:
     """Whether a file with this share of windows with sound above 16 kHz has evidence."""
-    return (content_share or 0.0) >= MIN_CONTENT_SHARE
+    return (content_share or 0.0) >= min_share
 
 
 def logit(p) -> np.ndarray:
@@ -99,55 +115,171 @@ def pool(window_scores: np.ndarray, pooling: str = "mean") -> float:
     raise ValueError(f"unknown pooling {pooling!r}")
 
 
-def decide(window_scores: np.ndarray, has_content: np.ndarray, thresholds: Thresholds,
-           pooling: str = "mean") -> tuple[float, str, str | None]:
-    """Return (score, verdict, reason) for one file."""
-    window_scores = np.asarray(window_scores, dtype=np.float64)
-    if window_scores.size < MIN_WINDOWS:
-        return (pool(window_scores, pooling), INCONCLUSIVE,
-                f"only {window_scores.size} usable window(s) of sound; need {MIN_WINDOWS}")
-    score = pool(window_scores, pooling)
-    share = float(np.mean(has_content))
-    evidence = has_evidence(share)
-    if score < (thresholds.transcoded if evidence else thresholds.transcoded_low_content):
-        return score, TRANSCODED, None
+# --- the policy -------------------------------------------------------------------------------
+# The lossy-texture score (``texture.measure``, dB) that backs the CNN's transcoded verdict:
+# 1.25 x the highest score of any genuine selection clip of the issue-25 kinds (steep linear- and
+# minimum-phase low-passes at 15-21.5 kHz, 32 -> 44.1/48 kHz, 48 -> 44.1 kHz, native hi-res, eight
+# ways of making music), rounded up to 0.05; see MODEL_CARD.md and /work/data/d25/rule.md.
+TEXTURE_MIN_DB = 1.1  # highest genuine selection score 0.87 dB
+# How far below Nyquist a cutoff must lie to be called a low-pass in a reason.
+LOWPASS_REASON_BELOW_NYQUIST = 0.95
+
+
+CODEC_NAMES = {"mp3": "MP3", "aac": "AAC", "vorbis": "Vorbis", "ac3": "AC3", "eac3": "E-AC3", "mp2": "MP2",
+               "musepack": "Musepack", "wma": "WMA", "opus": "Opus"}
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the stages found in one file; ``decide`` reads nothing else."""
+
+    window_scores: Sequence[float]
+    has_content: Sequence[bool]
+    sample_rate: int | None = None
+    cutoff_hz: float | None = None
+    upsampled_from: int | None = None
+    hires_content_hz: float | None = None  # content unbroken well above 24 kHz (upsampling.hires_content_hz)
+    codec: object = None  # evidence.CodecEvidence: every codec's frame-grid measure (None: not measured)
+    texture: float | None = None  # texture.measure's score (dB), None when there was no band to judge
+    texture_band_hz: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Every decision threshold, in one place. Build it with ``Policy.for_model(model)``;
+    ``with_threshold`` gives a copy with the CNN thresholds overridden."""
+
+    transcoded: float
+    lossless: float
+    transcoded_low_content: float
+    pooling: str = "mean"
+    min_windows: int = MIN_WINDOWS
+    content_dbfs: float = CONTENT_DBFS
+    floor_spread_db: float = FLOOR_SPREAD_DB
+    floor_rise_db: float = FLOOR_RISE_DB
+    min_content_share: float = MIN_CONTENT_SHARE
+    codec_min_z: Mapping[str, float] = field(default_factory=lambda: MappingProxyType(dict(CODEC_MIN_Z)))
+    grid_clear_z: float = GRID_CLEAR_Z  # a detector stops reading once a codec stands this high...
+    grid_absent_share: float = GRID_ABSENT_SHARE  # ...or every codec under this share of its threshold
+    texture_min: float = TEXTURE_MIN_DB
+
+    def __post_init__(self):
+        self.thresholds  # validates the CNN thresholds
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.transcoded, self.lossless, self.transcoded_low_content)
+
+    @classmethod
+    def for_model(cls, model, thresholds: Thresholds | None = None) -> "Policy":
+        """The policy for a ``Model``: its sidecar's thresholds and pooling (or ``thresholds``)."""
+        t = thresholds or model.thresholds
+        return cls(t.transcoded, t.lossless, t.transcoded_low_content, pooling=model.pooling)
+
+    def with_thresholds(self, t: Thresholds) -> "Policy":
+        return replace(self, transcoded=t.transcoded, lossless=t.lossless,
+                       transcoded_low_content=t.transcoded_low_content)
+
+    def with_threshold(self, value: float | dict) -> "Policy":
+        """A copy with the CNN thresholds overridden, as ``--threshold`` and the plugin's
+        ``threshold`` ask: a number sets ``transcoded`` (and the low-content one) and raises
+        ``lossless`` to it if below; a dict may set ``transcoded`` and/or ``lossless``.
+        Raises ValueError for values that do not fit 0 <= transcoded <= lossless <= 1."""
+        if isinstance(value, dict):
+            unknown = set(value) - {"transcoded", "lossless"}
+            if unknown:
+                raise ValueError(f"threshold takes transcoded and lossless, not {', '.join(sorted(map(str, unknown)))}")
+            transcoded = float(value.get("transcoded", self.transcoded))
+            lossless = float(value.get("lossless", max(self.lossless, transcoded)))
+            low = transcoded if "transcoded" in value else self.transcoded_low_content
+            return self.with_thresholds(Thresholds(transcoded, lossless, min(low, lossless)))
+        value = float(value)
+        return self.with_thresholds(Thresholds(value, max(value, self.lossless)))
+
+    @property
+    def grid_absent_z(self) -> dict[str, float]:
+        """Per codec, the z under which a detector's screen may call it absent and stop."""
+        return {codec: z * self.grid_absent_share for codec, z in self.codec_min_z.items()}
+
+    def proof(self, evidence):
+        """The codec measure of ``evidence`` (``evidence.CodecEvidence``) that is proof: z at or
+        above its codec's threshold, the strongest relative to it; None without one."""
+        if evidence is None:
+            return None
+        passed = [m for m in evidence.measures if m.measured and m.z >= self.codec_min_z.get(m.codec, np.inf)]
+        return max(passed, key=lambda m: m.z / self.codec_min_z[m.codec]) if passed else None
+
+
+def codec_reason(found, model_score: float | None) -> str:
+    """The reason of a verdict a codec's frame grid proves."""
+    name = CODEC_NAMES.get(found.codec, found.codec)
+    at = "" if found.alignment is None else f" at alignment {found.alignment}"
+    model = "" if model_score is None else f"; the spectrogram model alone scored {model_score:.4f}"
+    return (f"decoded from {name}: its frame grid shows in {found.windows} windows of the {found.where} "
+            f"({found.sign}{at}, z {found.z:.1f}){model}")
+
+
+def _khz(hz: float) -> str:
+    return f"{hz / 1000:.1f} kHz"
+
+
+def _no_proof_reason(f: Findings, score: float, policy: Policy) -> str:
+    """Why a file the CNN reads as transcoded is not called so: what else looks the same."""
+    texture = ("no band under the cutoff to judge its texture" if f.texture is None else
+               f"the band under the cutoff is steady (lossy texture {f.texture:.2f} dB, under {policy.texture_min:.2f})")
+    if f.hires_content_hz:
+        return (f"content runs on to {_khz(f.hires_content_hz)} in a {f.sample_rate / 1000:g} kHz file: no MP3, Opus "
+                f"or 44.1/48 kHz AAC/Vorbis stream carries that; the model scored {score:.2f}, but no codec frame grid")
+    if f.upsampled_from:
+        wall = f.cutoff_hz if f.cutoff_hz and f.cutoff_hz <= f.upsampled_from / 2 else f.upsampled_from / 2
+        return (f"a brick wall at {_khz(wall)}, as resampling from {f.upsampled_from / 1000:g} kHz "
+                f"leaves, and no codec frame grid: the model scored {score:.2f}, but a resampler's (or a mastering) "
+                f"filter looks the same; " + texture)
+    if f.cutoff_hz and f.sample_rate and f.cutoff_hz < LOWPASS_REASON_BELOW_NYQUIST * f.sample_rate / 2:
+        return (f"a steady low-pass at {_khz(f.cutoff_hz)} and no codec frame grid: a mastering or resampling filter "
+                f"looks the same; the model scored {score:.2f}, and {texture}")
+    return f"the model scored {score:.2f}, but there is no codec frame grid and {texture}"
+
+
+def decide(findings: Findings, policy: Policy) -> tuple[str, float, str | None]:
+    """(verdict, score, reason) for one file from its findings. ``score`` is the CNN's
+    pooled score, or 0.0 when a codec's frame grid proves a transcode."""
+    f = findings
+    window_scores = np.asarray(f.window_scores, dtype=np.float64)
+    score = pool(window_scores, policy.pooling)
+    grid = policy.proof(f.codec)
+    if grid is not None:
+        return TRANSCODED, 0.0, codec_reason(grid, score)
+    if window_scores.size < policy.min_windows:
+        return (INCONCLUSIVE, score,
+                f"only {window_scores.size} usable window(s) of sound; need {policy.min_windows}")
+    share = float(np.mean(np.asarray(f.has_content, dtype=bool))) if len(f.has_content) else 0.0
+    evidence = has_evidence(share, policy.min_content_share)
+    if score < (policy.transcoded if evidence else policy.transcoded_low_content):
+        if f.hires_content_hz is None and f.texture is not None and f.texture >= policy.texture_min:
+            lo, hi = f.texture_band_hz or (None, None)
+            where = f" at {_khz(lo)}-{_khz(hi)}" if lo else ""
+            return (TRANSCODED, score,
+                    f"the model scored {score:.2f} and the band under the cutoff{where} changes from frame to frame "
+                    f"as a lossy coder's does (lossy texture {f.texture:.2f} dB; a steady filter stays under "
+                    f"{policy.texture_min:.2f})")
+        return INCONCLUSIVE, score, _no_proof_reason(f, score, policy)
     if not evidence:
-        return score, INCONCLUSIVE, (f"little sound above 16 kHz (in {share:.0%} of windows; a steady floor "
+        return INCONCLUSIVE, score, (f"little sound above 16 kHz (in {share:.0%} of windows; a steady floor "
                                      "of noise-shaped dither does not count): too little there to tell "
                                      "a lossy encoder's work from the music's own")
-    if score >= thresholds.lossless:
-        return score, LOSSLESS, None
-    return score, INCONCLUSIVE, f"score {score:.2f} is between the thresholds"
+    if score >= policy.lossless:
+        return LOSSLESS, score, None
+    return INCONCLUSIVE, score, f"score {score:.2f} is between the thresholds"
 
 
-def content_flags(features: np.ndarray, reference_dbfs: np.ndarray, sample_rate: int) -> np.ndarray:
+def content_flags(features: np.ndarray, reference_dbfs: np.ndarray, sample_rate: int,
+                  policy: Policy | None = None) -> np.ndarray:
     """Which windows have sound above 16 kHz clearly over a 16-bit noise floor that is not
-    just noise-shaped dither."""
+    just noise-shaped dither (levels from ``policy``, or the defaults)."""
+    content_dbfs = policy.content_dbfs if policy else CONTENT_DBFS
+    spread = policy.floor_spread_db if policy else FLOOR_SPREAD_DB
+    rise = policy.floor_rise_db if policy else FLOOR_RISE_DB
     levels = _row_levels(features, sample_rate, FEATURES)  # computed once for both tests
-    loud = _level_db(levels[1]) + reference_dbfs > CONTENT_DBFS
-    return loud & ~_climbing_floor(*levels, sample_rate, FEATURES)
-
-
-CODEC_NAMES = {"mp3": "MP3", "aac": "AAC", "vorbis": "Vorbis"}
-
-
-def codec_finding(evidence, min_z):
-    """The strongest codec measure of ``evidence`` (``evidence.CodecEvidence``) at or above
-    its codec's threshold in ``min_z`` (codec -> z), or None."""
-    found = [m for m in evidence.measures if m.measured and m.z >= min_z.get(m.codec, np.inf)]
-    return max(found, key=lambda m: m.z) if found else None
-
-
-def apply_codec_evidence(result, evidence, min_z) -> None:
-    """The one decision on codec evidence: a file whose samples show a codec's frame grid
-    (``codec_finding``) is transcoded whatever the model said, with ``score`` 0 and a reason
-    naming the codec and the evidence (``model_score`` keeps the network's own)."""
-    found = codec_finding(evidence, min_z)
-    if found is None:
-        return
-    name = CODEC_NAMES.get(found.codec, found.codec)
-    model = "" if result.model_score is None else f"; the spectrogram model alone scored {result.model_score:.4f}"
-    result.codec, result.verdict, result.score = found.codec, TRANSCODED, 0.0
-    at = "" if found.alignment is None else f" at alignment {found.alignment}"
-    result.reason = (f"decoded from {name}: its frame grid shows in {found.windows} windows of the {found.where} "
-                     f"({found.sign}{at}, z {found.z:.1f}){model}")
+    loud = _level_db(levels[1]) + reference_dbfs > content_dbfs
+    return loud & ~_climbing_floor(*levels, sample_rate, FEATURES, spread, rise)

@@ -55,8 +55,9 @@ def test_json_lines_and_order_with_jobs(folder, model_path, capsys):
 def test_exit_status_follows_the_verdicts(pair, model_path, capsys):
     assert run(capsys, pair[0], "--model", model_path)[0] == 0
     assert run(capsys, pair[0], pair[1], "--model", model_path)[0] == 1
-    # a stricter threshold turns nothing genuine into a transcode here; a looser one can
-    assert run(capsys, pair[0], "--model", model_path, "--threshold", "0.99")[0] == 1
+    # --threshold moves the model's reading, but the model's word alone is no proof (issue 25)
+    code, out, _ = run(capsys, pair[0], "--model", model_path, "--threshold", "0.99")
+    assert code == 0 and out.startswith("inconclusive")
 
 
 def test_unreadable_folder_is_reported(tmp_path, monkeypatch, model_path, capsys, pair):

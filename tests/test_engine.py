@@ -216,17 +216,22 @@ def test_closing_a_batch_early_does_not_analyse_the_rest(model_path, pair, monke
 
 
 def test_files_without_evidence_need_the_low_content_threshold():
-    from penthy_model.verdict import decide
+    from penthy_model.evidence import CodecEvidence, CodecMeasure
+    from penthy_model.verdict import Findings, Policy, decide
 
-    t = Thresholds(0.5, 0.7, transcoded_low_content=0.2)
+    p = Policy.for_model(type("M", (), {"thresholds": Thresholds(0.5, 0.7, transcoded_low_content=0.2),
+                                        "pooling": "mean"})())
+    grid = CodecEvidence((CodecMeasure("mp3", 20.0, 48, 8),))  # proof, so only the model's reading is tested
     scores = np.full(8, 0.35)
     with_evidence, without = np.ones(8, bool), np.r_[np.ones(3, bool), np.zeros(5, bool)]
-    assert decide(scores, with_evidence, t)[1] == "transcoded"
-    score, verdict, reason = decide(scores, without, t)
+    assert decide(Findings(scores, with_evidence, texture=5.0), p)[0] == "transcoded"
+    verdict, score, reason = decide(Findings(scores, without, texture=5.0), p)
     assert verdict == "inconclusive" and "little sound above 16 kHz (in 38% of windows;" in reason
-    assert decide(np.full(8, 0.1), without, t)[1] == "transcoded"
-    assert decide(np.full(8, 0.9), without, t)[1] == "inconclusive"  # nothing to vouch for it either
-    assert decide(np.full(8, 0.9), with_evidence, t)[1] == "lossless"
+    assert decide(Findings(np.full(8, 0.1), without, texture=5.0), p)[0] == "transcoded"
+    assert decide(Findings(np.full(8, 0.1), without), p)[0] == "inconclusive"  # the model's word is no proof
+    assert decide(Findings(np.full(8, 0.9), without), p)[0] == "inconclusive"  # nothing to vouch for it either
+    assert decide(Findings(np.full(8, 0.9), with_evidence), p)[0] == "lossless"
+    assert decide(Findings(np.full(8, 0.9), with_evidence, codec=grid), p)[0] == "transcoded"
 
 
 def test_the_low_content_threshold_defaults_to_the_main_one_and_travels_in_the_sidecar(tmp_path, model_path):
@@ -251,8 +256,9 @@ def test_results_report_their_share_of_windows_with_high_band_sound(analyzer, pa
     tone = (0.2 * np.sin(2 * np.pi * 440 * t))[:, None].repeat(2, axis=1).astype(np.float32)
     path = write_flac(tmp_path / "tone.flac", tone)
     plain = analyzer.analyze(path)
-    assert plain.content_share == 0.0 and plain.verdict == "transcoded"  # the tiny model's low score
-    # with no evidence, only the low-content threshold can make it "transcoded"
+    # the tiny model's low score alone is no proof (no grid, no band under a cutoff to judge)
+    assert plain.content_share == 0.0 and plain.verdict == "inconclusive" and plain.model_score < 0.3
+    # with no evidence, the model reads it through the low-content threshold
     cautious = Analyzer(analyzer.model, thresholds=Thresholds(0.3, 0.7, transcoded_low_content=0.0))
     r = cautious.analyze(path)
     assert r.verdict == "inconclusive" and "little sound above 16 kHz" in r.reason

@@ -3,6 +3,8 @@ the engine measures the codec evidence (AAC/Vorbis or MP3) on every file, whatev
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import shutil
 import subprocess
 
@@ -18,7 +20,7 @@ from penthy_model.evidence import CodecEvidence, CodecMeasure, find_codec
 from penthy_model.evidence.mdct import BLOCK, HOP, WINDOWS, mdct, mdct_z
 from penthy_model.inference import Thresholds
 from penthy_model.result import INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
-from penthy_model.verdict import apply_codec_evidence
+from penthy_model.verdict import Findings, Policy, decide
 
 SR = 44100
 
@@ -142,18 +144,18 @@ def test_only_the_alignments_coders_use_are_tested(files):
 
 def test_the_screen_stops_as_soon_as_the_answer_is_clear(files):
     w = read_windows(str(files["vorbis"]))
-    clear, read = mdct_z(w.samples, w.starts, w.sample_rate, clear_z=4 * GRID_MIN_Z, absent_z=GRID_MIN_Z / 2)
-    assert clear["Vorbis"][0] >= 4 * GRID_MIN_Z and read < len(w.samples)
+    clear, read = mdct_z(w.samples, w.starts, w.sample_rate, clear_z=2 * GRID_MIN_Z, absent_z=GRID_MIN_Z / 2)
+    assert clear["Vorbis"][0] >= 2 * GRID_MIN_Z and read < len(w.samples)
 
 
 def test_the_verdict_names_the_codec_only_at_its_threshold():
     evidence = CodecEvidence((CodecMeasure("aac", 7.0, 0, 5, "mid"), CodecMeasure("mp3", 9.0, 48, 5, "mix")))
-    result = Result("x.flac", LOSSLESS, score=0.9, model_score=0.9)
-    apply_codec_evidence(result, evidence, {"aac": 8.0, "mp3": 10.0})
-    assert (result.verdict, result.codec, result.score) == (LOSSLESS, None, 0.9)
-    apply_codec_evidence(result, evidence, {"aac": 5.0, "mp3": 10.0})
-    assert (result.verdict, result.codec, result.score, result.model_score) == (TRANSCODED, "aac", 0.0, 0.9)
-    assert "decoded from AAC" in result.reason and "z 7.0" in result.reason
+    high = Findings(np.full(8, 0.9), np.ones(8, bool), sample_rate=44100, codec=evidence)
+    strict = Policy(0.2, 0.5, 0.1, codec_min_z={"aac": 8.0, "mp3": 10.0})
+    assert decide(high, strict)[:2] == (LOSSLESS, 0.9)
+    verdict, score, reason = decide(high, replace(strict, codec_min_z={"aac": 5.0, "mp3": 10.0}))
+    assert (verdict, score, strict.proof(evidence)) == (TRANSCODED, 0.0, None)
+    assert "decoded from AAC" in reason and "z 7.0" in reason and "model alone scored 0.9000" in reason
 
 
 @pytest.mark.parametrize("name,codec,min_z", [("aac", "AAC", GRID_MIN_Z), ("mp3", "MP3", MP3_GRID_MIN_Z)])
@@ -165,5 +167,5 @@ def test_codec_evidence_is_measured_whatever_the_model_says(files, model_path, n
         assert fake.verdict == TRANSCODED and fake.codec == codec.lower() and fake.score == 0.0
         assert fake.grid_z >= min_z and f"decoded from {codec}" in fake.reason
         assert fake.model_score is not None and 0.0 <= fake.model_score <= 1.0  # the network's own, kept
-    assert genuine.verdict == TRANSCODED  # the model called it; no codec evidence is needed for that
+    assert genuine.verdict == INCONCLUSIVE  # the model called it, but its word alone is no proof
     assert Analyzer(model_path, thresholds=Thresholds(0.0, 1.0, 0.0)).analyze(files["genuine"]).verdict == INCONCLUSIVE

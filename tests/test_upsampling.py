@@ -17,6 +17,7 @@ from penthy_model.upsampling import (
     CANDIDATE_RATES,
     content_bandwidth,
     find_wall,
+    hires_content_hz,
     power_spectrum,
     upsampled_from,
 )
@@ -199,11 +200,63 @@ def test_native_quiet_and_dull_recording_is_not_upsampled():
 
 
 # --- edges ---------------------------------------------------------------------------------
-def test_rates_up_to_48k_are_never_judged():
+@pytest.mark.parametrize("rate_out", [44100, 48000])
+def test_44k_and_48k_files_made_from_32k_report_it(rate_out):
     rng = np.random.default_rng(31)
-    x = upsampled_cd(rng, 32000, 48000)  # has a wall at 16 kHz, but 48 kHz is not hi-res
-    assert upsampled_from(windows(x, 48000), 48000) is None
-    assert upsampled_from(windows(x, 48000), 44100) is None
+    x = upsampled_cd(rng, 32000, rate_out, output_bits=16)  # a wall at 16 kHz
+    assert upsampled_from(windows(x, rate_out), rate_out) == 32000
+
+
+@pytest.mark.parametrize("cut_hz", [16800.0, 19000.0])
+def test_a_lossy_encoders_lowpass_is_not_read_as_32k(cut_hz):
+    # MP3 at 128k and up cuts at 16.6-20 kHz: above where a 32 kHz source's wall lies.
+    rng = np.random.default_rng(int(cut_hz))
+    master = music_like(rng, 44100)
+    spec = np.fft.rfft(master, axis=0)
+    spec[np.fft.rfftfreq(len(master), 1 / 44100) > cut_hz] = 0
+    x = quantize(np.fft.irfft(spec, len(master), axis=0), 16, rng)
+    assert upsampled_from(windows(x, 44100), 44100) is None
+
+
+def test_other_low_rates_are_never_judged():
+    rng = np.random.default_rng(32)
+    x = upsampled_cd(rng, 22050, 32000)
+    assert upsampled_from(windows(x, 32000), 32000) is None
+
+
+@pytest.mark.parametrize(("rate_in", "rate_out"), [(44100, 96000), (44100, 88200), (48000, 96000), (44100, 192000)])
+def test_ordinary_resamplers_gentle_cliff_is_upsampling(rate_in, rate_out):
+    # scipy's default resample_poly leaves a 40-60 dB cliff a little above the old Nyquist.
+    rng = np.random.default_rng(rate_in + rate_out + 1)
+    master = quantize(music_like(rng, rate_in, corner_hz=20000.0), 16, rng).astype(np.float64)
+    g = gcd(rate_in, rate_out)
+    x = quantize(resample_poly(master, rate_out // g, rate_in // g, axis=0), 24, rng)
+    assert upsampled_from(windows(x, rate_out), rate_out) == rate_in
+
+
+def test_ffmpegs_default_resampler_is_upsampling(tmp_path):
+    import shutil
+    import subprocess
+
+    import soundfile as sf
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    rng = np.random.default_rng(33)
+    master = quantize(music_like(rng, 44100, corner_hz=20000.0, seconds=3.0), 16, rng)
+    sf.write(tmp_path / "a.wav", master, 44100, subtype="PCM_16")
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(tmp_path / "a.wav"), "-ar", "96000",
+                    "-c:a", "pcm_s24le", str(tmp_path / "b.wav")], check=True)
+    x, _ = sf.read(tmp_path / "b.wav", dtype="float32")
+    assert upsampled_from(windows(x, 96000), 96000) == 44100
+
+
+def test_native_hires_content_above_24k_is_a_fact_upsampled_files_lack():
+    rng = np.random.default_rng(34)
+    native = quantize(music_like(rng, 96000, corner_hz=40000.0, slope_db_oct=0.0, top_hz=40000.0), 24, rng)
+    assert hires_content_hz(windows(native, 96000), 96000) > 30000.0
+    assert hires_content_hz(windows(upsampled_cd(rng, 44100, 96000), 96000), 96000) is None
+    assert hires_content_hz(windows(native[::2], 48000), 48000) is None  # not a hi-res rate
 
 
 def test_silence_and_short_windows():

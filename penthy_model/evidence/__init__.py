@@ -5,7 +5,7 @@ Each codec family has a detector module (``mdct`` for AAC and Vorbis, ``mp3`` fo
 runs every detector on the windows the engine read and returns what they MEASURED, one
 :class:`CodecMeasure` per codec: how many standard deviations the codec's alignment stands
 above chance, where, in which channel. It decides nothing: calling a file transcoded on
-that evidence is the verdict's job (``verdict.apply_codec_evidence``).
+that evidence is the verdict's job (``verdict.Policy.proof`` and ``verdict.decide``).
 
 A detector is a function ``(samples, starts, sample_rate, clear_z, absent_z, thorough) ->
 list[CodecMeasure]``: ``samples`` (W, length, channels) float in [-1, 1], ``starts`` each

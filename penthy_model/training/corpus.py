@@ -66,7 +66,12 @@ RENDER_FAMILIES = ("mma_fluidr3", "mma_musescore", "music21_fluidr3", "music21_m
 KIND_SHARES = {"solo": 0.07, "lowpass": 0.07, "from32k": 0.03}  # rest: "full"
 # "dull" (an old or heavily filtered master) and "one_track" (one pitched track of an mma
 # arrangement: a bass line, a pad, an arpeggio) are only planned when --kind-shares asks for them
-KINDS = ("solo", "lowpass", "dull", "from32k", "one_track")
+KINDS = ("solo", "lowpass", "dull", "from32k", "one_track", "steep_lp", "steep_minphase", "from48k")
+# Issue 25's genuine kinds (training/genuine_kinds.py), only planned when --kind-shares asks:
+# a steep linear- or minimum-phase low-pass at 15-21.5 kHz, a 48 kHz render brought down to
+# 44.1 kHz by a steep filter. The family "own_synth" (not in the default mix) is music of our
+# own synthesis in genuine_kinds.MUSIC_STYLES.
+STEEP_KINDS = {"steep_lp": "lp_linear", "steep_minphase": "lp_minphase"}
 LOWPASS_HZ = (15000.0, 20000.0)
 DULL_HZ = (9000.0, 15000.0)
 LOWPASS_ORDERS = (2, 3, 4)  # gentle slopes, like a mastering shelf, not a brick wall
@@ -250,6 +255,11 @@ def _render(plan: ClipPlan, rng: np.random.Generator, tmp: Path, sr: int) -> np.
     fam = plan.family
     if fam == "synthetic":
         return synthetic_audio(rng, sr)
+    if fam == "own_synth":
+        from . import genuine_kinds
+
+        styles = [k for k in genuine_kinds.MUSIC_STYLES if k != "fluidsynth"]
+        return genuine_kinds.music(str(rng.choice(styles)), rng, sr, CLIP_SECONDS + LEAD_IN_SECONDS + 1.0)
     if fam.startswith(("mma", "music21", "mix")):
         base = fam if not fam.startswith("mix") else str(rng.choice(RENDER_FAMILIES))
         font = sources.FONTS[base.split("_")[1]]
@@ -278,7 +288,7 @@ def _render(plan: ClipPlan, rng: np.random.Generator, tmp: Path, sr: int) -> np.
 def make_genuine(plan: ClipPlan, tmp: Path) -> tuple[np.ndarray | None, str]:
     """The clip's audio (float, at its rate) or None with the reason it was dropped."""
     rng = np.random.default_rng(plan.seed)
-    sr = 32000 if plan.kind == "from32k" else plan.sample_rate
+    sr = {"from32k": 32000, "from48k": 48000}.get(plan.kind, plan.sample_rate)
     x = excerpt(_render(plan, rng, tmp, sr), sr, rng)
     if is_silent(x) or is_silent(x / (np.max(np.abs(x)) or 1) * 10 ** (-20 / 20)):
         return None, "silent"
@@ -286,6 +296,15 @@ def make_genuine(plan: ClipPlan, tmp: Path) -> tuple[np.ndarray | None, str]:
         return None, "cliff"
     if plan.kind == "from32k":
         x = sources.resample(x, sr, plan.sample_rate)
+    elif plan.kind == "from48k" or plan.kind in STEEP_KINDS:
+        from . import genuine_kinds
+
+        if plan.kind == "from48k":
+            x = genuine_kinds.resample(x, sr, plan.sample_rate, steep=True) if sr != plan.sample_rate else x
+        else:
+            design = str(rng.choice(genuine_kinds.LOWPASS_DESIGNS[STEEP_KINDS[plan.kind]]))
+            x = genuine_kinds.steep_lowpass(x, sr, float(rng.uniform(*genuine_kinds.LOWPASS_HZ)), design,
+                                            float(rng.uniform(*genuine_kinds.TRANSITION_HZ)))
     elif plan.kind in ("lowpass", "dull"):
         band = LOWPASS_HZ if plan.kind == "lowpass" else DULL_HZ
         x = gentle_lowpass(x, sr, rng.uniform(*band), int(rng.choice(LOWPASS_ORDERS)))
@@ -539,7 +558,7 @@ def main(argv=None) -> int:
                          f"full band (default: {' '.join(f'{k}={v}' for k, v in KIND_SHARES.items())})")
     ap.add_argument("--install", action="store_true", help="apt/pip install what is missing first")
     ap.add_argument("--families", nargs="+", default=list(FAMILY_WEIGHTS),
-                    choices=list(FAMILY_WEIGHTS) + ["synthetic"])
+                    choices=list(FAMILY_WEIGHTS) + ["synthetic", "own_synth"])
     a = ap.parse_args(argv)
     shares = shares_from(ap, a.kind_shares, "--kind-shares") if a.kind_shares else None
     if "synthetic" in a.families and len(a.families) > 1:

@@ -1,0 +1,134 @@
+"""The verdict policy (issue 25): `transcoded` needs proof, one Policy holds every threshold."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from penthy_model.constants import GRID_MIN_Z, MP3_GRID_MIN_Z
+
+from penthy_model.inference import Model, Thresholds, write_sidecar
+from penthy_model.evidence import CodecEvidence, CodecMeasure
+from penthy_model.verdict import Findings, Policy, decide
+
+
+def ev(*measures) -> CodecEvidence:
+    return CodecEvidence(tuple(measures))
+
+POLICY = Policy(transcoded=0.3, lossless=0.7, transcoded_low_content=0.2, pooling="mean", texture_min=1.0)  # round numbers for the tests
+LOW = np.full(8, 0.05)  # the CNN reads "transcoded"
+HIGH = np.full(8, 0.95)
+CONTENT = np.ones(8, bool)
+
+
+def findings(scores=LOW, content=CONTENT, **kw) -> Findings:
+    kw.setdefault("sample_rate", 44100)
+    return Findings(scores, content, **kw)
+
+
+def test_a_codec_grid_is_proof_whatever_the_model_says():
+    mp3 = ev(CodecMeasure("mp3", 14.0, 48, 12, "mid"))
+    for scores in (LOW, HIGH):
+        verdict, score, reason = decide(findings(scores, codec=mp3, cutoff_hz=16500), POLICY)
+        assert verdict == "transcoded" and score == 0.0
+        assert reason.startswith("decoded from MP3: its frame grid shows in 12 windows of the mid channel "
+                                 "(near-zero coefficients at alignment 48, z 14.0)")
+
+
+@pytest.mark.parametrize("evidence,expected", [
+    (CodecMeasure("aac", GRID_MIN_Z - 0.1, 0, 12), "inconclusive"),
+    (CodecMeasure("aac", GRID_MIN_Z, 0, 12), "transcoded"),
+    (CodecMeasure("vorbis", GRID_MIN_Z, 0, 12), "transcoded"),
+    (CodecMeasure("mp3", MP3_GRID_MIN_Z - 0.1, 48, 12), "inconclusive"),
+    (CodecMeasure("mp3", MP3_GRID_MIN_Z, 48, 12), "transcoded"),
+    (CodecMeasure("mp3", float("nan"), None, 12), "inconclusive"),
+    (CodecMeasure("unknown", 99.0, 0, 12), "inconclusive"),  # a codec the policy has no threshold for
+])
+def test_each_codec_has_its_own_threshold(evidence, expected):
+    assert decide(findings(codec=ev(evidence), cutoff_hz=20000), POLICY)[0] == expected
+
+
+def test_a_steady_lowpass_without_a_grid_is_inconclusive_with_a_checkable_reason():
+    verdict, score, reason = decide(findings(cutoff_hz=20000, texture=0.1, texture_band_hz=(17100, 19600),
+                                             codec=ev(CodecMeasure("mp3", 3.0, 48, 12))), POLICY)
+    assert verdict == "inconclusive" and score == pytest.approx(0.05)
+    assert reason.startswith("a steady low-pass at 20.0 kHz and no codec frame grid: a mastering or resampling "
+                             "filter looks the same")
+    assert "lossy texture 0.10 dB, under 1.00" in reason
+
+
+def test_lossy_texture_backs_the_models_verdict():
+    verdict, score, reason = decide(findings(cutoff_hz=19000, texture=2.5, texture_band_hz=(16100, 18600)), POLICY)
+    assert verdict == "transcoded" and score == pytest.approx(0.05)
+    assert "changes from frame to frame as a lossy coder's does (lossy texture 2.50 dB" in reason
+    # ...but only backs it: texture with a model that reads lossless is no accusation
+    assert decide(findings(HIGH, cutoff_hz=19000, texture=2.5), POLICY)[0] == "lossless"
+    assert decide(findings(cutoff_hz=19000, texture=0.99), POLICY)[0] == "inconclusive"
+
+
+def test_no_band_to_judge_is_no_proof():
+    verdict, _, reason = decide(findings(cutoff_hz=12000, texture=None), POLICY)
+    assert verdict == "inconclusive" and "no band under the cutoff to judge its texture" in reason
+
+
+def test_little_content_above_16k_needs_proof_too():
+    """A genuine track through a steep 15 kHz low-pass scored 0.12 (under the low-content
+    threshold) and was called transcoded; without a grid or texture it is not."""
+    none = np.zeros(8, bool)
+    verdict, _, reason = decide(findings(np.full(8, 0.12), none, cutoff_hz=15000, texture=0.2), POLICY)
+    assert verdict == "inconclusive" and "a steady low-pass at 15.0 kHz" in reason
+    assert decide(findings(np.full(8, 0.12), none, cutoff_hz=15000, texture=3.0), POLICY)[0] == "transcoded"
+    verdict, _, reason = decide(findings(np.full(8, 0.25), none, cutoff_hz=15000), POLICY)
+    assert verdict == "inconclusive" and "little sound above 16 kHz" in reason
+    assert decide(findings(HIGH, none), POLICY)[0] == "inconclusive"  # nothing to vouch for it either
+
+
+def test_hires_content_above_24k_is_never_accused_on_the_models_word():
+    f = findings(sample_rate=96000, cutoff_hz=45000, hires_content_hz=43000.0, texture=5.0)
+    verdict, _, reason = decide(f, POLICY)
+    assert verdict == "inconclusive"
+    assert "content runs on to 43.0 kHz in a 96 kHz file: no MP3, Opus or 44.1/48 kHz AAC/Vorbis" in reason
+    grid = ev(CodecMeasure("aac", 30.0, 0, 12))
+    assert decide(findings(sample_rate=96000, hires_content_hz=43000.0, codec=grid), POLICY)[0] == "transcoded"
+
+
+def test_resampling_is_named_in_the_reason():
+    verdict, _, reason = decide(findings(cutoff_hz=15900, upsampled_from=32000, texture=0.0), POLICY)
+    assert verdict == "inconclusive"
+    assert "a brick wall at 15.9 kHz, as resampling from 32 kHz leaves, and no codec frame grid" in reason
+
+
+def test_lossless_and_between_thresholds():
+    assert decide(findings(HIGH), POLICY) == ("lossless", pytest.approx(0.95), None)
+    verdict, _, reason = decide(findings(np.full(8, 0.5)), POLICY)
+    assert verdict == "inconclusive" and reason == "score 0.50 is between the thresholds"
+    verdict, _, reason = decide(findings(np.array([])), POLICY)
+    assert verdict == "inconclusive" and "0 usable window" in reason
+
+
+def test_policy_comes_from_the_sidecar_and_overrides_go_through_it(tmp_path, model_path):
+    onnx = tmp_path / "m.onnx"
+    onnx.write_bytes(model_path.read_bytes())
+    write_sidecar(onnx, "v", Thresholds(0.25, 0.6, 0.15), pooling="logit_mean")
+    policy = Policy.for_model(Model(onnx))
+    assert (policy.transcoded, policy.lossless, policy.transcoded_low_content, policy.pooling) == \
+        (0.25, 0.6, 0.15, "logit_mean")
+    p = policy.with_threshold(0.8)  # the CLI's --threshold: lossless is raised to it
+    assert (p.transcoded, p.lossless, p.transcoded_low_content) == (0.8, 0.8, 0.8)
+    assert p.texture_min == policy.texture_min and p.codec_min_z == policy.codec_min_z  # the rest stays
+    p = policy.with_threshold({"lossless": 0.9})
+    assert (p.transcoded, p.lossless, p.transcoded_low_content) == (0.25, 0.9, 0.15)
+    p = policy.with_threshold({"transcoded": 0.1})
+    assert (p.transcoded, p.lossless, p.transcoded_low_content) == (0.1, 0.6, 0.1)
+    with pytest.raises(ValueError):
+        policy.with_threshold({"transcoded": 0.9, "lossless": 0.5})
+    with pytest.raises(ValueError, match="not bogus"):
+        policy.with_threshold({"bogus": 0.5})
+    assert json.loads(onnx.with_suffix(".json").read_text())["thresholds"]["transcoded"] == 0.25
+
+
+def test_the_policy_is_frozen():
+    with pytest.raises(Exception):
+        POLICY.texture_min = 0.0  # type: ignore[misc]
