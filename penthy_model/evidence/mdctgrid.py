@@ -57,10 +57,12 @@ class Grid:
     block: int
     hop: int
     window: np.ndarray
-    scan_windows: int = 6  # engine windows the scan reads (spread over the file)
+    scan_windows: int = 6  # engine windows the scan reads (spread over the file; 0: no scan)
     confirm_step: int = 2  # every this-many-th block of an alignment is confirmed
     confirm_blocks: int = 40  # at most this many blocks per alignment and window
     high_hz: float = 20000.0  # coefficients above this are not counted (most coders stop below)
+    confirm_windows: int = 12  # windows the confirmation reads (spread over the file)
+    baseline: int = BASELINE  # alignments the candidates are measured against
     known: tuple[int, ...] = ()  # alignments always confirmed (where known decoders put the grid)
     mid_side: bool = False  # count mid and side too (coders that switch to them band by band)
 
@@ -152,26 +154,28 @@ def candidate(counts: np.ndarray) -> int:
     return int(np.argmax(_robust(zero) + _robust(equal)))
 
 
-def baseline(hop: int, candidates: list[int]) -> np.ndarray:
-    """BASELINE alignments spread over the hop, none closer than ``hop * EXCLUDE_SHARE`` to
+def baseline(hop: int, candidates: list[int], count: int = BASELINE) -> np.ndarray:
+    """``count`` alignments spread over the hop, none closer than ``hop * EXCLUDE_SHARE`` to
     a candidate."""
     exclude = max(2, int(round(hop * EXCLUDE_SHARE)))
     spread = (candidates[0] + np.round(np.linspace(0, hop, 4 * BASELINE, endpoint=False)).astype(int)) % hop
     c = np.array(candidates)
     dist = np.abs((spread[:, None] - c[None, :] + hop // 2) % hop - hop // 2).min(axis=1)
     far = spread[dist >= exclude]
-    return far[np.round(np.linspace(0, len(far) - 1, BASELINE)).astype(int)]
+    return far[np.round(np.linspace(0, len(far) - 1, count)).astype(int)]
 
 
 def confirm(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid,
             aligns: np.ndarray) -> np.ndarray:
     """(4, len(aligns)) counts at each alignment, from the samples of each window after the
-    scan's (every window, every ``confirm_step``-th block, at most ``confirm_blocks`` blocks
-    of each alignment)."""
+    scan's (``confirm_windows`` windows, every ``confirm_step``-th block, at most
+    ``confirm_blocks`` blocks of each alignment)."""
     counts = np.zeros((4, len(aligns)))
     first = grid.block + grid.hop - 1
     length = samples.shape[1]
-    for x, start in zip(samples, starts):
+    pick = np.unique(np.linspace(0, len(samples) - 1, min(grid.confirm_windows, len(samples))).round().astype(int))
+    for i in pick:
+        x, start = samples[i], starts[i]
         s0 = first + (aligns - int(start) - first) % grid.hop  # first block start of each alignment
         frames = (length - grid.block - s0.max()) // grid.hop + 1
         if frames < 1:
@@ -204,11 +208,14 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
     confirmation; (NaN, None) when the windows are too short or too quiet to count."""
     if samples is None or len(samples) == 0 or samples.shape[1] < 2 * (grid.block + grid.hop):
         return float("nan"), None
-    counts = scan(samples, starts, sample_rate, grid)
-    candidates = list(dict.fromkeys([*grid.known, candidate(counts)] if counts[0].max() > 0 else grid.known))
+    found = []
+    if grid.scan_windows > 0:
+        counts = scan(samples, starts, sample_rate, grid)
+        found = [candidate(counts)] if counts[0].max() > 0 else []
+    candidates = list(dict.fromkeys([*grid.known, *found]))
     if not candidates:
         return float("nan"), None
-    aligns = np.concatenate([candidates, baseline(grid.hop, candidates)])
+    aligns = np.concatenate([candidates, baseline(grid.hop, candidates, grid.baseline)])
     confirmed = confirm(samples, starts, sample_rate, grid, aligns)
     base = slice(len(candidates), None)
     best = (float("nan"), None)
