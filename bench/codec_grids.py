@@ -166,13 +166,12 @@ def measure_file(path: str, mods: dict) -> dict:
     out = {"sample_rate": w.sample_rate}
     for name, mod in mods.items():
         t = time.perf_counter()
-        found = mod.measure(w.samples, w.starts, w.sample_rate)
-        out[f"{name}_ms"] = round((time.perf_counter() - t) * 1000, 1)
         if name == "layer2":  # (z, alignment, codec)
-            z, a, codec = found
-            out["layer2_codec"] = codec
+            z, a, codec = mod.identify(w.samples, w.starts, w.sample_rate)
+            out["layer2_codec"] = codec or ""
         else:
-            z, a = found
+            z, a = mod.measure(w.samples, w.starts, w.sample_rate)
+        out[f"{name}_ms"] = round((time.perf_counter() - t) * 1000, 1)
         out[f"{name}_z"] = round(float(z), 2) if np.isfinite(z) else ""
         out[f"{name}_align"] = "" if a is None else a
     return out

@@ -21,7 +21,7 @@ from penthy_model.evidence.mdctgrid import measure as _measure
 
 CODEC = "ac3"
 GRID = Grid(CODEC, block=512, hop=256, window=kbd_window(512, 5.0), scan_windows=1,
-            confirm_step=2, confirm_blocks=3, known=(0,))
+            confirm_step=2, confirm_blocks=6, known=(0,))
 
 
 def measure(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[float, int | None]:

@@ -36,8 +36,8 @@ from penthy_model.mp3grid import BANDS, FILTERS, TAPS, analysis_window
 
 RUN = 12  # band samples per scalefactor (Layer II and Musepack)
 SCAN_RUNS = 3  # runs of band samples per phase the scan reads in a window
-SCAN_WINDOWS = 3  # windows the scan reads (spread over the file)
-CONFIRM_RUNS = 4  # runs per phase the confirmation reads in every window
+SCAN_WINDOWS = 2  # windows the scan reads (spread over the file)
+CONFIRM_RUNS = 2  # runs per phase the confirmation reads in every window
 BASELINE = 8  # phases the candidates are measured against
 KNOWN = (0,)  # phases where ffmpeg's mp2 and Musepack decoders put the grid (measured)
 EXCLUDE = 3  # baseline phases are at least this far from a candidate

@@ -8,13 +8,14 @@ windowed inverse transforms puts some energy back above 20 kHz (the slopes sprea
 frame's spectrum), but the same transform, re-applied at the coder's alignment to the
 decode (pre-emphasised again, which undoes the decoder's de-emphasis), finds those
 coefficients empty again, up to rounding noise. One sample to either side the leakage comes
-back in full: the grid is a notch ``NOTCH`` samples wide in the energy above 20 kHz, tens
-of times deep (measured on libopus decodes at 96-256 kbit/s). Genuine audio, cut off at
+back in full: the grid is a notch one sample wide in the energy above 20 kHz, tens of
+times deep (measured on libopus decodes at 96-256 kbit/s). Genuine audio, cut off at
 20 kHz or not, has no such notch: its energy there changes smoothly with the alignment.
 
-The z is a t statistic (with a robust spread, see ``notch_z``) over blocks of
-log(energy at the alignment / energy at its neighbours 1 and 2 samples away), negated. ffmpeg's and opusdec's trimming of the
-encoder's pre-skip put libopus's grid at 228 (``KNOWN``), and only there is it measured: a
+The z sums, over blocks whose neighbours carry energy above 20 kHz, log(energy at the
+alignment / energy one sample to either side), negated (see ``notch_z``); the energy 32
+samples on must show the notch too (an MP2 decode has notches every 32 samples). ffmpeg's
+and opusdec's trimming of the encoder's pre-skip put libopus's grid at 228 (``KNOWN``), and only there is it measured: a
 scan of all 960 alignments with one block each missed it (most blocks have nothing above
 20 kHz to leak), and more blocks cost more than the bars allow.
 """
@@ -37,11 +38,15 @@ TOP_BIN = 800  # 20 kHz: CELT codes nothing above
 FIRST_BIN = TOP_BIN + 12  # the band measured: from a little above 20 kHz...
 LAST_BIN = 940  # ...to 23.5 kHz
 KNOWN = (228,)  # where libopus decodes land after ffmpeg's or opusdec's pre-skip trimming
-NEIGHBOURS = (-2, -1, 1, 2)
-CONFIRM_BLOCKS = 8  # blocks per window the confirmation reads (every other one)
+NEIGHBOURS = (-1, 1)  # the notch is measured against these alignments...
+FAR = (32,)  # ...and against these: an MP2 decode (32-sample subband grid) has notches every 32
+LEAKAGE = 0.5  # a block counts where its neighbours carry this much energy above 20 kHz (16-bit
+# steps squared per coefficient; the decode's rounding noise, pre-emphasised, gives 0.14)
+CONFIRM_BLOCKS = 16  # blocks per window the confirmation reads (every other one, to the end)
 FLOOR = 0.05  # energy floor (16-bit steps squared) of the log ratio
-SPREAD_FLOOR = 0.15  # the spread is never taken below this (a log of a mean of 128 noise powers: ~0.13)
-MIN_BLOCKS = 12
+SPREAD = 1.0  # the unit of the z (a log ratio of one e-fold)
+CLIP = 4.0  # no block counts for more than this many e-folds
+MIN_BLOCKS = 12  # blocks with leakage needed for a z
 
 
 @lru_cache(maxsize=1)
@@ -72,31 +77,40 @@ def high_energy(blocks: np.ndarray) -> np.ndarray:
 
 def log_ratios(samples: np.ndarray, starts: list[int], alignment: int) -> np.ndarray:
     """Per block at ``alignment`` (after each window's first 3 frames, every other block,
-    at most CONFIRM_BLOCKS per window): log of its energy above 20 kHz over the mean at its
-    NEIGHBOURS."""
+    at most CONFIRM_BLOCKS per window) whose NEIGHBOURS carry LEAKAGE: log of its energy
+    above 20 kHz over the mean at its NEIGHBOURS, or over the mean at the FAR alignments,
+    whichever notch is shallower."""
     out = []
-    shifts = np.array((0, *NEIGHBOURS))
-    first = 3 * FRAME + max(NEIGHBOURS)
+    shifts = np.array((0, *NEIGHBOURS, *FAR))
+    reach = max(abs(s) for s in shifts)
+    near = slice(1, 1 + len(NEIGHBOURS))
+    far = slice(1 + len(NEIGHBOURS), None)
+    first = 3 * FRAME + reach
     for x, start in zip(samples, starts):
         y = _emphasised(x)
         s0 = first + (alignment - (int(start) + 1) - first) % FRAME
-        k = np.arange(0, (len(y) - 2 * FRAME - s0 - max(NEIGHBOURS)) // FRAME + 1, 2)[:CONFIRM_BLOCKS]
+        k = np.arange(0, (len(y) - 2 * FRAME - s0 - reach) // FRAME + 1, 2)[:CONFIRM_BLOCKS]
         if len(k) == 0:
             continue
         idx = s0 + FRAME * k[:, None] + shifts[None, :]
-        e = np.log(high_energy(sliding_window_view(y, 2 * FRAME)[idx]) + FLOOR)  # (blocks, 5)
-        out.append(e[:, 0] - np.log(np.exp(e[:, 1:]).mean(axis=1)))
+        e = high_energy(sliding_window_view(y, 2 * FRAME)[idx])  # (blocks, shifts)
+        around = e[:, near].mean(axis=1)
+        keep = around >= LEAKAGE
+        ratio = np.maximum(np.log((e[:, 0] + FLOOR) / (around + FLOOR)),
+                           np.log((e[:, 0] + FLOOR) / (e[:, far].mean(axis=1) + FLOOR)))
+        out.append(ratio[keep])
     return np.concatenate(out) if out else np.zeros(0)
 
 
 def notch_z(ratios: np.ndarray) -> float:
-    """-mean / (spread / sqrt(n)) of the log ratios. The spread is the ratios' MAD (as a
-    standard deviation), floored at SPREAD_FLOOR: in a decode most blocks with nothing above
-    20 kHz give ratios near 0 and the others deep notches, whose spread would hide them."""
+    """-sum / sqrt(n) of the log ratios (each clipped to +-CLIP), in units of SPREAD: how many
+    e-folds deep the notch is on average, times sqrt(n). In genuine audio the ratios scatter
+    by about 0.1 around 0 (the energy above 20 kHz changes smoothly with the alignment), so
+    a unit spread is far on the safe side; in a decode they are -2 to -6 where anything
+    above 20 kHz leaks, and a spread measured on them would hide the notch."""
     if len(ratios) < MIN_BLOCKS:
         return float("nan")
-    mad = 1.4826 * float(np.median(np.abs(ratios - np.median(ratios))))
-    return float(-ratios.mean() / max(mad, SPREAD_FLOOR) * np.sqrt(len(ratios)))
+    return float(-np.clip(ratios, -CLIP, CLIP).sum() / (SPREAD * np.sqrt(len(ratios))))
 
 
 def measure(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[float, int | None]:
