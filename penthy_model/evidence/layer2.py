@@ -27,6 +27,7 @@ against the same share at the baseline phases, names it (``MS_Z``).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -37,14 +38,14 @@ from penthy_model.mp3grid import BANDS, FILTERS, TAPS, analysis_window
 RUN = 12  # band samples per scalefactor (Layer II and Musepack)
 SCAN_RUNS = 3  # runs of band samples per phase the scan reads in a window
 SCAN_WINDOWS = 2  # windows the scan reads (spread over the file)
-CONFIRM_RUNS = 2  # runs per phase the confirmation reads in every window
+CONFIRM_RUNS = 4  # runs per phase the confirmation reads in every window
 BASELINE = 8  # phases the candidates are measured against
 KNOWN = (0,)  # phases where ffmpeg's mp2 and Musepack decoders put the grid (measured)
 EXCLUDE = 3  # baseline phases are at least this far from a candidate
 EQUAL_SPAN = 3  # pairs of band samples at most this far apart in a run
 EQUAL_MIN_LSB = 6.0  # both at least this (16-bit steps, noise-normalised)
 EQUAL_LSB = 0.25  # ...and sizes within this
-MS_Z = 4.0  # mid/side-only runs standing this far above chance name Musepack
+MS_Z = 8.02  # mid/side-only runs standing this far above chance name Musepack (rule: newcodecs_thresholds)
 # RMS of a band sample for white noise of unit RMS (the bank's gain, averaged over bands):
 # the band samples are divided by it so the thresholds are in 16-bit steps.
 NOISE_GAIN = float(np.sqrt((FILTERS ** 2).sum(axis=1).mean()))
@@ -143,22 +144,32 @@ def _baseline(candidates: list[int]) -> np.ndarray:
     return far[np.round(np.linspace(0, len(far) - 1, BASELINE)).astype(int)]
 
 
-def identify(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[float, int | None, str | None]:
-    """(z, phase, codec): the subband grid's z and phase (see ``measure``) and which coder
-    made it, "musepack" where mid/side-only runs show it (``MS_Z``), else "mp2"."""
+class Finding(NamedTuple):
+    z: float  # the subband grid's z (see ``measure``)
+    phase: int | None
+    codec: str | None  # "musepack" where mid_side_z reaches MS_Z, else "mp2" (None: no finding)
+    mid_side_z: float  # see ``mid_side_z``
+
+
+NOTHING = Finding(float("nan"), None, None, float("nan"))
+
+
+def identify(samples: np.ndarray, starts: list[int], sample_rate: int) -> Finding:
+    """The subband grid's z and phase (see ``measure``) and which coder made it: "musepack"
+    where mid/side-only runs show it (``MS_Z``), else "mp2"."""
     if samples is None or len(samples) == 0:
-        return float("nan"), None, None
+        return NOTHING
     pick = np.unique(np.linspace(0, len(samples) - 1, min(SCAN_WINDOWS, len(samples))).round().astype(int))
     scanned = _stretch_counts(samples, starts, pick.tolist(), 0, np.arange(BANDS), SCAN_RUNS)
     if scanned is None:
-        return float("nan"), None, None
+        return NOTHING
     lr = scanned[:2].sum(axis=(0, 3))  # (2, 32): left and right carry Layer II's grid
     candidates = list(dict.fromkeys([*KNOWN, int(np.argmax(lr[1] / np.maximum(lr[0], 1)))]))
     phases = np.concatenate([candidates, _baseline(candidates)])
     offset = TAPS - 1 + BANDS - 1 + SCAN_RUNS * RUN * BANDS  # after the scan's samples
     confirmed = _stretch_counts(samples, starts, range(len(samples)), offset, phases, CONFIRM_RUNS)
     if confirmed is None:
-        return float("nan"), None, None
+        return NOTHING
     pooled = confirmed.sum(axis=(0, 3))
     base = np.arange(len(candidates), len(phases))
     best = (float("nan"), None)
@@ -167,9 +178,9 @@ def identify(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[
         if np.isfinite(z) and not best[0] >= z:
             best = (z, i)
     if best[1] is None:
-        return float("nan"), None, None
+        return NOTHING
     ms = mid_side_z(confirmed, best[1], base)
-    return best[0], int(candidates[best[1]]), ("musepack" if ms >= MS_Z else "mp2")
+    return Finding(best[0], int(candidates[best[1]]), "musepack" if ms >= MS_Z else "mp2", ms)
 
 
 def mid_side_z(confirmed: np.ndarray, column: int, base: np.ndarray) -> float:
@@ -191,5 +202,5 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[f
     band outputs' last input sample mod 32, from the file's start) and how far its share
     of equal pairs stands above the phases at least EXCLUDE away, on samples the scan that
     chose it did not read; (NaN, None) when too little could be counted."""
-    z, phase, _ = identify(samples, starts, sample_rate)
-    return z, phase
+    found = identify(samples, starts, sample_rate)
+    return found.z, found.phase
