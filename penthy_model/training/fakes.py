@@ -60,7 +60,7 @@ class Condition:
     args: tuple  # tool arguments (CLI flags) or soundfile keyword pairs
     ext: str  # container of the lossy file
     weight: float = 1.0  # relative sampling weight when choosing fakes for a clip
-    keep_rate: bool = False  # decode at the codec's own rate (Opus: 48 kHz), not the source's
+    keep_rate: bool = False  # keep Opus's own rate (48 kHz) in the decode, not the source's
 
 
 def _mp3_group(setting: str) -> str:
@@ -237,8 +237,9 @@ def _decode(lossy: Path, cond: Condition, sr: int, channels: int) -> np.ndarray:
 
 
 def decoded_rate(cond: Condition, sr: int) -> int:
-    """The sample rate a condition's fake of an ``sr`` source is written at."""
-    return 48000 if cond.keep_rate and cond.family == "opus" else sr
+    """The sample rate a condition's fake of an ``sr`` source is written at (``keep_rate``
+    is for Opus, which decodes at 48 kHz whatever went in)."""
+    return 48000 if cond.keep_rate else sr
 
 
 def round_to_int16(steps: np.ndarray) -> np.ndarray:
