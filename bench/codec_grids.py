@@ -30,7 +30,7 @@ from penthy_model.demo import music
 from penthy_model.training import fakes, sources
 
 DETECTORS = ("ac3", "layer2", "opus", "wma")
-SEED_BASE = {"sel": 0, "test": 10000}
+SEED_BASE = {"sel": 0, "test": 10000, "test2": 20000}  # test2: after the naming changed (rule.md)
 CLIP_SECONDS = 20.0
 OTHER = {  # decodes of the codecs the older grids name: no new detector may name them
     "mp3_320": fakes.Condition("mp3_320", "mp3", "mp3", "lame", ("-b", "320", "--cbr"), "mp3"),
@@ -166,10 +166,11 @@ def measure_file(path: str, mods: dict) -> dict:
     out = {"sample_rate": w.sample_rate}
     for name, mod in mods.items():
         t = time.perf_counter()
-        if name == "layer2":  # (z, alignment, codec, mid/side z)
-            z, a, codec, ms = mod.identify(w.samples, w.starts, w.sample_rate)
+        if name == "layer2":  # (z, alignment, codec, the two scalefactor combs)
+            z, a, codec, mp2, mpc = mod.identify(w.samples, w.starts, w.sample_rate)
             out["layer2_codec"] = codec or ""
-            out["layer2_ms_z"] = round(float(ms), 2) if np.isfinite(ms) else ""
+            out["layer2_mp2_comb"] = round(float(mp2), 3) if np.isfinite(mp2) else ""
+            out["layer2_musepack_comb"] = round(float(mpc), 3) if np.isfinite(mpc) else ""
         else:
             z, a = mod.measure(w.samples, w.starts, w.sample_rate)
         out[f"{name}_ms"] = round((time.perf_counter() - t) * 1000, 1)
@@ -212,30 +213,8 @@ def thresholds(out: Path, floor: float = 6.0, margin: float = 1.5) -> dict:
         null = [_z(r, det) for r in rows if r["codec"] not in codecs]
         g = max(null)
         found[det] = dict(null_max=g, threshold=max(floor, margin * g))
-    found["layer2"]["ms_z"] = mid_side_threshold(rows)
     (out / "thresholds.json").write_text(json.dumps(found, indent=1))
     return found
-
-
-def mid_side_threshold(rows: list[dict]) -> dict:
-    """rule.md's addendum: MS_Z between the MP2 and Musepack decodes' mid/side z if they
-    separate (the midpoint), else the value with the fewest wrong names (ties: the larger);
-    a NaN mid/side z names MP2."""
-    ms = {c: [float(r["layer2_ms_z"]) if r["layer2_ms_z"] != "" else float("nan")
-              for r in rows if r["codec"] == c] for c in ("mp2", "musepack")}
-    mp2 = [v for v in ms["mp2"] if np.isfinite(v)]
-    mpc = ms["musepack"]
-    finite_mpc = [v for v in mpc if np.isfinite(v)]
-    if mp2 and finite_mpc and max(mp2) < min(finite_mpc) and len(finite_mpc) == len(mpc):
-        t = (max(mp2) + min(finite_mpc)) / 2
-    else:
-        candidates = sorted(set(mp2 + finite_mpc))
-        def wrong(t):
-            return sum(v >= t for v in mp2) + sum(not v >= t for v in mpc)
-        t = min(candidates, key=lambda t: (wrong(t), -t))
-    wrong_mp2 = sum(v >= t for v in ms["mp2"])
-    wrong_mpc = sum(not v >= t for v in mpc)
-    return dict(threshold=t, wrong_mp2=wrong_mp2, of_mp2=len(ms["mp2"]), wrong_musepack=wrong_mpc, of_musepack=len(mpc))
 
 
 def judge(out: Path, which: str) -> dict:
@@ -248,11 +227,8 @@ def judge(out: Path, which: str) -> dict:
         t = th[det]["threshold"]
         for codec in codecs:
             own = [r for r in rows if r["codec"] == codec]
-            if det == "layer2":  # named with the selection's MS_Z
-                ms_t = th["layer2"]["ms_z"]["threshold"]
-                named = ["musepack" if r["layer2_ms_z"] != "" and float(r["layer2_ms_z"]) >= ms_t else "mp2"
-                         for r in own]
-                ok = [r for r, n in zip(own, named) if _z(r, det) >= t and n == codec]
+            if det == "layer2":
+                ok = [r for r in own if _z(r, det) >= t and r["layer2_codec"] == codec]
             else:
                 ok = [r for r in own if _z(r, det) >= t]
             missed = sorted(r["condition"] for r in own if r not in ok)

@@ -79,7 +79,8 @@ def test_ac3_grid_in_decodes(sources, tmp_path, condition, sr):
 @pytest.mark.parametrize("condition,codec", [("mp2_384", "mp2"), ("twolame_256", "mp2"), ("musepack_q5", "musepack")])
 def test_layer2_grid_and_codec_in_decodes(sources, tmp_path, condition, codec):
     w = read_windows(_fake(sources[44100], tmp_path, condition))
-    z, phase, named, _ = layer2.identify(w.samples, w.starts, w.sample_rate)
+    found = layer2.identify(w.samples, w.starts, w.sample_rate)
+    z, phase, named = found.z, found.phase, found.codec
     assert z >= THRESHOLDS["layer2"] and phase == 0 and named == codec
     assert layer2.measure(w.samples, w.starts, w.sample_rate) == (z, phase)
 

@@ -17,11 +17,12 @@ and measures how far each candidate stands above the baseline. The band samples 
 computed for all the frames at once with the filter bank's polyphase form: window, fold to
 64 sums, one 64x32 cosine matrix.
 
-Which codec: Layer II codes a stereo pair as left and right (or, in joint stereo, one
-signal with two scalefactors: left and right still each show the grid). Musepack codes each
-band of a frame as left/right or as mid/side. So runs where mid or side show equal pairs
-and neither left nor right does are a Musepack trait; their share at the coder's phase,
-against the same share at the baseline phases, names it (``MS_Z``).
+Which codec: both scale a run's quantised values by a scalefactor, Layer II's in steps of
+2 dB (a third of an octave), Musepack's in steps of 1.59 dB (0.264 octave). So between
+neighbouring runs of a band coded with the same quantiser, the ratio of the steps is a
+whole number of the coder's scalefactor steps. ``scalefactor_combs`` finds each run's step
+at the coder's phase and measures how coherently those ratios fall on either grid; the
+more coherent one names the codec.
 """
 
 from __future__ import annotations
@@ -45,7 +46,16 @@ EXCLUDE = 3  # baseline phases are at least this far from a candidate
 EQUAL_SPAN = 3  # pairs of band samples at most this far apart in a run
 EQUAL_MIN_LSB = 6.0  # both at least this (16-bit steps, noise-normalised)
 EQUAL_LSB = 0.25  # ...and sizes within this
-MS_Z = 8.02  # mid/side-only runs standing this far above chance name Musepack (rule: newcodecs_thresholds)
+# Naming (see ``scalefactor_combs``): a run's step is found where all its samples lie within
+# LATTICE_LSB of multiples of it (at most MAX_LEVEL), from at least MIN_BIG samples of at
+# least EQUAL_MIN_LSB; NAME_WINDOWS windows are read, left channel (or the mix).
+LATTICE_LSB = 1.0  # the bank's reconstruction error and the decode's rounding (measured: +-0.5)
+MAX_LEVEL = 40
+MIN_BIG = 4
+NAME_WINDOWS = 6
+NAME_Z = 6.0  # naming costs a few times the grid: only a grid standing this far out is named
+MP2_SCF_OCTAVES = 1 / 3  # Layer II's scalefactors: steps of 2 dB (ISO/IEC 11172-3 Table B.1)
+MUSEPACK_SCF_OCTAVES = -float(np.log2(0.83298066476582673961))  # Musepack's: 1.59 dB (libmpcdec)
 # RMS of a band sample for white noise of unit RMS (the bank's gain, averaged over bands):
 # the band samples are divided by it so the thresholds are in 16-bit steps.
 NOISE_GAIN = float(np.sqrt((FILTERS ** 2).sum(axis=1).mean()))
@@ -147,16 +157,19 @@ def _baseline(candidates: list[int]) -> np.ndarray:
 class Finding(NamedTuple):
     z: float  # the subband grid's z (see ``measure``)
     phase: int | None
-    codec: str | None  # "musepack" where mid_side_z reaches MS_Z, else "mp2" (None: no finding)
-    mid_side_z: float  # see ``mid_side_z``
+    codec: str | None  # "musepack" where its scalefactor comb is the more coherent, else "mp2"
+    # (None under NAME_Z)
+    mp2_comb: float  # see ``scalefactor_combs``
+    musepack_comb: float
 
 
-NOTHING = Finding(float("nan"), None, None, float("nan"))
+NOTHING = Finding(float("nan"), None, None, float("nan"), float("nan"))
 
 
 def identify(samples: np.ndarray, starts: list[int], sample_rate: int) -> Finding:
     """The subband grid's z and phase (see ``measure``) and which coder made it: "musepack"
-    where mid/side-only runs show it (``MS_Z``), else "mp2"."""
+    where the steps of its runs follow Musepack's scalefactor grid more closely than Layer
+    II's (``scalefactor_combs``), else "mp2"."""
     if samples is None or len(samples) == 0:
         return NOTHING
     pick = np.unique(np.linspace(0, len(samples) - 1, min(SCAN_WINDOWS, len(samples))).round().astype(int))
@@ -179,22 +192,69 @@ def identify(samples: np.ndarray, starts: list[int], sample_rate: int) -> Findin
             best = (z, i)
     if best[1] is None:
         return NOTHING
-    ms = mid_side_z(confirmed, best[1], base)
-    return Finding(best[0], int(candidates[best[1]]), "musepack" if ms >= MS_Z else "mp2", ms)
+    phase = int(candidates[best[1]])
+    if not best[0] >= NAME_Z:
+        return Finding(best[0], phase, None, float("nan"), float("nan"))
+    mp2, mpc = scalefactor_combs(samples, starts, phase)
+    return Finding(best[0], phase, "musepack" if mpc > mp2 else "mp2", mp2, mpc)
 
 
-def mid_side_z(confirmed: np.ndarray, column: int, base: np.ndarray) -> float:
-    """How far the share of runs (of a band) with equal pairs in mid or side and none in
-    left or right stands above chance in phase column ``column`` of ``confirmed`` (against
-    the ``base`` columns; NaN for one channel)."""
-    if confirmed.shape[0] != 4:
-        return float("nan")
-    equal = confirmed[:, 1]  # (4, 32, cells)
-    lr = (equal[0] + equal[1]) > 0
-    ms = (equal[2] + equal[3]) >= 2
-    any_pairs = confirmed[:, 0].sum(axis=0) > 0  # cells with big samples to pair
-    counts = np.stack([any_pairs.sum(axis=-1), (ms & ~lr & any_pairs).sum(axis=-1)]).astype(float)
-    return _z(counts, column, base)
+def run_steps(runs: np.ndarray) -> np.ndarray:
+    """The quantiser step of each run (last axis: its RUN band samples), where all of them
+    lie within LATTICE_LSB of multiples of one step (the largest that fits, from the smallest
+    big sample divided by 1 to 4), at most MAX_LEVEL steps; NaN elsewhere."""
+    v = np.abs(runs)
+    big = v >= EQUAL_MIN_LSB
+    smallest = np.where(big, v, np.inf).min(axis=-1, keepdims=True)
+    enough = big.sum(axis=-1) >= MIN_BIG
+    smallest = np.where(enough[..., None], smallest, 1.0)  # runs without a step: any finite value
+    step = np.full(v.shape[:-1], np.nan)
+    for k in (4, 3, 2, 1):  # the largest step that fits wins: written last
+        trial = smallest / k
+        levels = np.round(v / trial)
+        fits = (np.abs(v - levels * trial) < LATTICE_LSB).all(axis=-1) & (levels.max(axis=-1) <= MAX_LEVEL) & enough
+        fitted = (v * (levels > 0)).sum(axis=-1) / np.maximum(levels.sum(axis=-1), 1)
+        step = np.where(fits, fitted, step)
+    return step
+
+
+def scalefactor_combs(samples: np.ndarray, starts: list[int], phase: int) -> tuple[float, float]:
+    """How coherently the step ratios of neighbouring runs of a band fall on Layer II's
+    scalefactor grid (1/3 octave) and on Musepack's (0.264 octave): the length of the mean
+    of exp(2 pi i log2(ratio) / grid) over all ratios (1: all on the grid; about
+    1/sqrt(n) for ratios that know nothing of it). Runs are cut where the equal pairs say
+    the coder's runs begin (the offset, mod RUN band samples, with the most)."""
+    pick = np.unique(np.linspace(0, len(samples) - 1, min(NAME_WINDOWS, len(samples))).round().astype(int))
+    per_window = []
+    for i in pick:
+        x = samples[i] / np.float32(LSB)
+        mono = x[:, 0] if x.shape[1] <= 2 else x.mean(axis=1)
+        first = TAPS - 1 + (phase - int(starts[i]) - (TAPS - 1)) % BANDS  # last input of the first frame
+        n = (len(mono) - first - 1) // BANDS + 1
+        frames = sliding_window_view(np.ascontiguousarray(mono, dtype=np.float32), TAPS)[first - (TAPS - 1)::BANDS][:n]
+        index = (int(starts[i]) + first - phase) // BANDS  # the file's band-sample count at the first
+        per_window.append((_bands(frames), index))
+    # the run offset: the one whose runs hold the most equal pairs (in the first window)
+    scores = np.zeros(RUN)
+    for bands, index in per_window[:1]:
+        for o in range(RUN):
+            skip = (o - index) % RUN
+            m = (len(bands) - skip) // RUN * RUN
+            counts = run_counts(bands[None, None, skip:skip + m].reshape(1, 1, -1, RUN, BANDS))
+            scores[o] += counts[0, 1].sum() / max(counts[0, 0].sum(), 1)
+    o = int(np.argmax(scores))
+    ratios = []
+    for bands, index in per_window:
+        skip = (o - index) % RUN
+        m = (len(bands) - skip) // RUN * RUN
+        steps = run_steps(bands[skip:skip + m].reshape(-1, RUN, BANDS).transpose(2, 0, 1))  # (bands, runs)
+        r = np.log2(steps[:, :-1] / steps[:, 1:]).ravel()
+        ratios.append(r[np.isfinite(r) & (np.abs(r) > 0.01)])
+    r = np.concatenate(ratios) if ratios else np.zeros(0)
+    if len(r) == 0:
+        return float("nan"), float("nan")
+    return (float(np.abs(np.exp(2j * np.pi * r / MP2_SCF_OCTAVES).mean())),
+            float(np.abs(np.exp(2j * np.pi * r / MUSEPACK_SCF_OCTAVES).mean())))
 
 
 def measure(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[float, int | None]:
