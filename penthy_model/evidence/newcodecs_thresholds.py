@@ -1,7 +1,8 @@
 """Proposed decision thresholds for the issue-26 grids (to move into verdict.Policy).
 
 A codec is named when its detector's z reaches its threshold (layer2: the subband grid,
-named "musepack" where ``layer2.mid_side_z`` reaches ``layer2.MS_Z``, else "mp2").
+named by ``layer2.identify``: "musepack" where the run steps follow Musepack's scalefactor
+grid more coherently than Layer II's, else "mp2"; no threshold in that choice).
 
 Rule (written in /work/data/e26/rule.md before any figure was seen): on the selection set,
 G = the largest z over every genuine file (plain, fluidsynth, sparse, steep low-passes at
@@ -15,5 +16,4 @@ THRESHOLDS = {  # bench/codec_grids.py thresholds on the selection set (G in the
     "opus": 6.0,  # G = -0.15 (floor; the Opus z is in units of a whole e-fold, see opus.notch_z)
     "wma": 6.0,  # G = 3.35 (floor)
 }
-# layer2.MS_Z = 8.02 follows the addendum's rule (fewest wrong names on the selection's 48 MP2
-# and 48 Musepack decodes: 5 MP2 named Musepack, 3 Musepack named MP2).
+# layer2.NAME_Z (6.0) is where naming starts; it must not exceed THRESHOLDS["layer2"].
