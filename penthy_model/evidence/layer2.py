@@ -47,12 +47,16 @@ EQUAL_SPAN = 3  # pairs of band samples at most this far apart in a run
 EQUAL_MIN_LSB = 6.0  # both at least this (16-bit steps, noise-normalised)
 EQUAL_LSB = 0.25  # ...and sizes within this
 # Naming (see ``scalefactor_combs``): a run's step is found where all its samples lie within
-# LATTICE_LSB of multiples of it (at most MAX_LEVEL), from at least MIN_BIG samples of at
-# least EQUAL_MIN_LSB; NAME_WINDOWS windows are read, left channel (or the mix).
+# LATTICE_LSB of multiples of it (at most MAX_LEVEL, the step at least MIN_STEP_LSB), from at
+# least MIN_BIG samples of at least EQUAL_MIN_LSB; NAME_WINDOWS windows are read, left
+# channel (or the mix).
 LATTICE_LSB = 1.0  # the bank's reconstruction error and the decode's rounding (measured: +-0.5)
-MAX_LEVEL = 40
+MAX_LEVEL = 255
+MAX_DIVISOR = 12
+MIN_STEP_LSB = 4.0  # a finer step would fit noise: 12 samples within +-1 of a 4-step grid by chance: 0.5**12
 MIN_BIG = 4
 NAME_WINDOWS = 6
+MIN_RATIOS = 20  # step ratios needed to name the codec (fewer: not named)
 NAME_Z = 6.0  # naming costs a few times the grid: only a grid standing this far out is named
 MP2_SCF_OCTAVES = 1 / 3  # Layer II's scalefactors: steps of 2 dB (ISO/IEC 11172-3 Table B.1)
 MUSEPACK_SCF_OCTAVES = -float(np.log2(0.83298066476582673961))  # Musepack's: 1.59 dB (libmpcdec)
@@ -196,23 +200,26 @@ def identify(samples: np.ndarray, starts: list[int], sample_rate: int) -> Findin
     if not best[0] >= NAME_Z:
         return Finding(best[0], phase, None, float("nan"), float("nan"))
     mp2, mpc = scalefactor_combs(samples, starts, phase)
-    return Finding(best[0], phase, "musepack" if mpc > mp2 else "mp2", mp2, mpc)
+    codec = None if np.isnan(mp2) else "musepack" if mpc > mp2 else "mp2"  # too few steps: not named
+    return Finding(best[0], phase, codec, mp2, mpc)
 
 
 def run_steps(runs: np.ndarray) -> np.ndarray:
     """The quantiser step of each run (last axis: its RUN band samples), where all of them
-    lie within LATTICE_LSB of multiples of one step (the largest that fits, from the smallest
-    big sample divided by 1 to 4), at most MAX_LEVEL steps; NaN elsewhere."""
+    lie within LATTICE_LSB of multiples of one step of at least MIN_STEP_LSB (the largest
+    that fits, from the smallest big sample divided by 1 to MAX_DIVISOR), at most MAX_LEVEL
+    steps; NaN elsewhere."""
     v = np.abs(runs)
     big = v >= EQUAL_MIN_LSB
-    smallest = np.where(big, v, np.inf).min(axis=-1, keepdims=True)
     enough = big.sum(axis=-1) >= MIN_BIG
+    smallest = np.where(big, v, np.inf).min(axis=-1, keepdims=True)
     smallest = np.where(enough[..., None], smallest, 1.0)  # runs without a step: any finite value
     step = np.full(v.shape[:-1], np.nan)
-    for k in (4, 3, 2, 1):  # the largest step that fits wins: written last
+    for k in range(MAX_DIVISOR, 0, -1):  # the largest step that fits wins: written last
         trial = smallest / k
         levels = np.round(v / trial)
-        fits = (np.abs(v - levels * trial) < LATTICE_LSB).all(axis=-1) & (levels.max(axis=-1) <= MAX_LEVEL) & enough
+        fits = (np.abs(v - levels * trial) < LATTICE_LSB).all(axis=-1) & (levels.max(axis=-1) <= MAX_LEVEL)
+        fits &= enough & (trial[..., 0] >= MIN_STEP_LSB)
         fitted = (v * (levels > 0)).sum(axis=-1) / np.maximum(levels.sum(axis=-1), 1)
         step = np.where(fits, fitted, step)
     return step
@@ -251,7 +258,7 @@ def scalefactor_combs(samples: np.ndarray, starts: list[int], phase: int) -> tup
         r = np.log2(steps[:, :-1] / steps[:, 1:]).ravel()
         ratios.append(r[np.isfinite(r) & (np.abs(r) > 0.01)])
     r = np.concatenate(ratios) if ratios else np.zeros(0)
-    if len(r) == 0:
+    if len(r) < MIN_RATIOS:
         return float("nan"), float("nan")
     return (float(np.abs(np.exp(2j * np.pi * r / MP2_SCF_OCTAVES).mean())),
             float(np.abs(np.exp(2j * np.pi * r / MUSEPACK_SCF_OCTAVES).mean())))
