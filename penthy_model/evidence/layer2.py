@@ -226,21 +226,35 @@ def run_steps(runs: np.ndarray) -> np.ndarray:
 
 
 def scalefactor_combs(samples: np.ndarray, starts: list[int], phase: int) -> tuple[float, float]:
+    """``_combs`` over NAME_WINDOWS windows' left channel (or mix) or, where those give
+    fewer than MIN_RATIOS step ratios (fine quantisers: few runs with a step), over every
+    window and both channels; (NaN, NaN) where that too gives too few."""
+    combs = _combs(samples, starts, phase, NAME_WINDOWS, both=False)
+    if np.isnan(combs[0]) and (len(samples) > NAME_WINDOWS or samples.shape[2] == 2):
+        combs = _combs(samples, starts, phase, len(samples), both=True)
+    return combs
+
+
+def _combs(samples: np.ndarray, starts: list[int], phase: int, windows: int, both: bool) -> tuple[float, float]:
     """How coherently the step ratios of neighbouring runs of a band fall on Layer II's
     scalefactor grid (1/3 octave) and on Musepack's (0.264 octave): the length of the mean
     of exp(2 pi i log2(ratio) / grid) over all ratios (1: all on the grid; about
     1/sqrt(n) for ratios that know nothing of it). Runs are cut where the equal pairs say
     the coder's runs begin (the offset, mod RUN band samples, with the most)."""
-    pick = np.unique(np.linspace(0, len(samples) - 1, min(NAME_WINDOWS, len(samples))).round().astype(int))
+    pick = np.unique(np.linspace(0, len(samples) - 1, min(windows, len(samples))).round().astype(int))
     per_window = []
     for i in pick:
         x = samples[i] / np.float32(LSB)
-        mono = x[:, 0] if x.shape[1] <= 2 else x.mean(axis=1)
+        if x.shape[1] == 2:
+            channels = [x[:, 0], x[:, 1]] if both else [x[:, 0]]
+        else:
+            channels = [x.mean(axis=1)]
         first = TAPS - 1 + (phase - int(starts[i]) - (TAPS - 1)) % BANDS  # last input of the first frame
-        n = (len(mono) - first - 1) // BANDS + 1
-        frames = sliding_window_view(np.ascontiguousarray(mono, dtype=np.float32), TAPS)[first - (TAPS - 1)::BANDS][:n]
         index = (int(starts[i]) + first - phase) // BANDS  # the file's band-sample count at the first
-        per_window.append((_bands(frames), index))
+        for c in channels:
+            n = (len(c) - first - 1) // BANDS + 1
+            frames = sliding_window_view(np.ascontiguousarray(c, dtype=np.float32), TAPS)[first - (TAPS - 1)::BANDS][:n]
+            per_window.append((_bands(frames), index))
     # the run offset: the one whose runs hold the most equal pairs (in the first window)
     scores = np.zeros(RUN)
     for bands, index in per_window[:1]:
