@@ -70,6 +70,20 @@ def test_polyphase_form_is_the_filter_bank():
                                atol=1e-4)
 
 
+def test_run_steps_find_a_lattice_and_nothing_in_noise():
+    rng = np.random.default_rng(1)
+    levels = rng.integers(-6, 7, (200, layer2.RUN))
+    levels[:, 0] = 5  # enough big samples in every run
+    levels[:, 1] = -4
+    levels[:, 2] = 3
+    levels[:, 3] = 6
+    step = rng.uniform(8, 300, (200, 1))
+    runs = levels * step + rng.uniform(-0.5, 0.5, levels.shape)  # decode noise
+    np.testing.assert_allclose(layer2.run_steps(runs), step[:, 0], rtol=0.01)
+    noise = rng.uniform(-400, 400, (200, layer2.RUN))
+    assert np.isnan(layer2.run_steps(noise)).mean() > 0.95
+
+
 @pytest.mark.parametrize("condition,sr", [("ac3_384", 48000), ("ac3_640", 44100), ("eac3_384", 48000)])
 def test_ac3_grid_in_decodes(sources, tmp_path, condition, sr):
     z, alignment = _measure(ac3, _fake(sources[sr], tmp_path, condition))

@@ -206,9 +206,9 @@ def identify(samples: np.ndarray, starts: list[int], sample_rate: int) -> Findin
 
 def run_steps(runs: np.ndarray) -> np.ndarray:
     """The quantiser step of each run (last axis: its RUN band samples), where all of them
-    lie within LATTICE_LSB of multiples of one step of at least MIN_STEP_LSB (the largest
-    that fits, from the smallest big sample divided by 1 to MAX_DIVISOR), at most MAX_LEVEL
-    steps; NaN elsewhere."""
+    lie within LATTICE_LSB of multiples of one step of at least MIN_STEP_LSB, at most
+    MAX_LEVEL steps; NaN elsewhere. Trial steps: the smallest big sample divided by 1 to
+    MAX_DIVISOR, each refitted to all the samples by least squares; the largest that fits."""
     v = np.abs(runs)
     big = v >= EQUAL_MIN_LSB
     enough = big.sum(axis=-1) >= MIN_BIG
@@ -216,12 +216,13 @@ def run_steps(runs: np.ndarray) -> np.ndarray:
     smallest = np.where(enough[..., None], smallest, 1.0)  # runs without a step: any finite value
     step = np.full(v.shape[:-1], np.nan)
     for k in range(MAX_DIVISOR, 0, -1):  # the largest step that fits wins: written last
-        trial = smallest / k
-        levels = np.round(v / trial)
-        fits = (np.abs(v - levels * trial) < LATTICE_LSB).all(axis=-1) & (levels.max(axis=-1) <= MAX_LEVEL)
-        fits &= enough & (trial[..., 0] >= MIN_STEP_LSB)
-        fitted = (v * (levels > 0)).sum(axis=-1) / np.maximum(levels.sum(axis=-1), 1)
-        step = np.where(fits, fitted, step)
+        levels = np.round(v / (smallest / k))  # the smallest big sample taken as k steps
+        fitted = (v * levels).sum(axis=-1, keepdims=True) / np.maximum((levels * levels).sum(axis=-1, keepdims=True), 1)
+        fitted = np.maximum(fitted, 1e-6)  # runs of zeros: no step (MIN_STEP_LSB rules them out)
+        levels = np.round(v / fitted)  # the step refitted to all samples (least squares)
+        fits = (np.abs(v - levels * fitted) < LATTICE_LSB).all(axis=-1) & (levels.max(axis=-1) <= MAX_LEVEL)
+        fits &= enough & (fitted[..., 0] >= MIN_STEP_LSB)
+        step = np.where(fits, fitted[..., 0], step)
     return step
 
 
