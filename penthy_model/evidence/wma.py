@@ -25,7 +25,7 @@ def grid_for(sample_rate: int) -> Grid:
     """WMA's full-length block at ``sample_rate`` (2048 new samples up to 48 kHz, else 4096)."""
     hop = 2048 if sample_rate <= 48000 else 4096
     return Grid(CODEC, block=2 * hop, hop=hop, window=sine_window(2 * hop), scan_windows=0,
-                confirm_step=3, confirm_blocks=1, confirm_windows=6, baseline=8, known=(0,))
+                confirm_step=3, confirm_blocks=1, confirm_windows=12, baseline=12, known=(0,))
 
 
 GRID = grid_for(44100)
