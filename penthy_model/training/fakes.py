@@ -60,6 +60,7 @@ class Condition:
     args: tuple  # tool arguments (CLI flags) or soundfile keyword pairs
     ext: str  # container of the lossy file
     weight: float = 1.0  # relative sampling weight when choosing fakes for a clip
+    keep_rate: bool = False  # keep Opus's own rate (48 kHz) in the decode, not the source's
 
 
 def _mp3_group(setting: str) -> str:
@@ -143,6 +144,31 @@ def _build_table() -> dict[str, Condition]:
 
 
 CONDITIONS: dict[str, Condition] = _build_table()
+
+
+def _more_conditions() -> dict[str, Condition]:
+    """The codecs of DVD and broadcast sources, old rips and streams (issue 26), each family
+    named as the grid detectors name it. Kept out of ``CONDITIONS`` (whose order and
+    families the training corpus rests on) until a corpus is built with them."""
+    out = []
+    for k in (192, 256, 384, 448, 640):
+        out.append(Condition(f"ac3_{k}", "ac3", "ac3", "ffmpeg", ("-c:a", "ac3", "-b:a", f"{k}k"), "ac3"))
+    for k in (256, 384, 640):
+        out.append(Condition(f"eac3_{k}", "ac3", "ac3", "ffmpeg", ("-c:a", "eac3", "-b:a", f"{k}k"), "eac3"))
+    for k in (192, 256, 384):
+        out.append(Condition(f"mp2_{k}", "mp2", "mp2", "ffmpeg", ("-c:a", "mp2", "-b:a", f"{k}k"), "mp2"))
+        out.append(Condition(f"twolame_{k}", "mp2", "mp2", "twolame", ("-b", str(k)), "mp2"))
+    for q in (4, 5, 6, 7):
+        out.append(Condition(f"musepack_q{q}", "musepack", "musepack", "mpcenc", ("--quality", str(q)), "mpc"))
+    for k in (128, 192, 256, 320):
+        out.append(Condition(f"wma_{k}", "wma", "wma", "ffmpeg", ("-c:a", "wmav2", "-b:a", f"{k}k"), "wma"))
+    for k in (96, 128, 192, 256):
+        out.append(Condition(f"opus48_{k}", "opus", "opus", "ffmpeg", ("-c:a", "libopus", "-b:a", f"{k}k"), "opus",
+                             keep_rate=True))
+    return {c.name: c for c in out}
+
+
+MORE_CONDITIONS: dict[str, Condition] = _more_conditions()
 # A clip's first fakes are drawn from the table as it was when the corpus was first built,
 # so that extending the table does not change the plans of clips already on disk.
 FIRST_CONDITIONS = tuple(c.name for c in _mp3_conditions() + _other_conditions())
@@ -181,10 +207,11 @@ def _run(cmd: list[str], what: str) -> bytes:
 def _encode(src: Path, cond: Condition, tmp: Path, audio: np.ndarray, sr: int) -> Path:
     """Encode the source with the condition's tool; return the lossy file."""
     lossy = tmp / f"lossy.{cond.ext}"
-    if cond.tool == "lame":
-        wav = tmp / "in.wav"  # LAME reads WAV, not FLAC
+    if cond.tool in ("lame", "twolame", "mpcenc"):
+        wav = tmp / "in.wav"  # these read WAV, not FLAC
         sf.write(wav, audio, sr, subtype="PCM_16")
-        _run(["lame", "--quiet", *cond.args, str(wav), str(lossy)], cond.name)
+        quiet = {"lame": "--quiet", "twolame": "--quiet", "mpcenc": "--silent"}[cond.tool]
+        _run([cond.tool, quiet, *cond.args, str(wav), str(lossy)], cond.name)
     elif cond.tool == "ffmpeg":
         _run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-threads", "1", "-i", str(src),
               *cond.args, str(lossy)], cond.name)
@@ -197,14 +224,22 @@ def _encode(src: Path, cond: Condition, tmp: Path, audio: np.ndarray, sr: int) -
 
 
 def _decode(lossy: Path, cond: Condition, sr: int, channels: int) -> np.ndarray:
-    """Decode to float32 at the source rate and channel count (Opus comes out at 48 kHz)."""
+    """Decode to float32 at the source rate and channel count (Opus comes out at 48 kHz),
+    or at the codec's own rate when the condition keeps it (``decoded_rate`` tells which)."""
     if cond.tool == "sf":
         y, ysr = sf.read(lossy, dtype="float32", always_2d=True)
         if ysr == sr and y.shape[1] == channels:
             return y
+    rate = [] if cond.keep_rate else ["-ar", str(sr)]
     raw = _run(["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-i", str(lossy),
-                "-ar", str(sr), "-ac", str(channels), "-f", "f32le", "-"], f"decode {cond.name}")
+                *rate, "-ac", str(channels), "-f", "f32le", "-"], f"decode {cond.name}")
     return np.frombuffer(raw, np.float32).reshape(-1, channels)
+
+
+def decoded_rate(cond: Condition, sr: int) -> int:
+    """The sample rate a condition's fake of an ``sr`` source is written at (``keep_rate``
+    is for Opus, which decodes at 48 kHz whatever went in)."""
+    return 48000 if cond.keep_rate else sr
 
 
 def round_to_int16(steps: np.ndarray) -> np.ndarray:
@@ -226,19 +261,21 @@ def to_pcm16(audio: np.ndarray, rng: np.random.Generator | None = None) -> np.nd
 def make_fake(src_flac, dst_flac, condition: str | Condition, rng: np.random.Generator | None = None) -> None:
     """Encode ``src_flac`` with ``condition`` and decode it to a 16-bit FLAC ``dst_flac``.
 
-    The output has the source's sample rate, channel count and length (the encoder's
-    padding is trimmed, short output padded with silence). ``rng`` turns on TPDF dither.
+    The output has the source's sample rate (or the codec's own, for a condition that keeps
+    it), channel count and length (the encoder's padding is trimmed, short output padded with
+    silence). ``rng`` turns on TPDF dither.
     ``condition`` is a name in ``CONDITIONS`` or a ``Condition`` of its own.
     """
-    cond = condition if isinstance(condition, Condition) else CONDITIONS[condition]
+    cond = condition if isinstance(condition, Condition) else {**CONDITIONS, **MORE_CONDITIONS}[condition]
     src, dst = Path(src_flac), Path(dst_flac)
     audio, sr = sf.read(src, dtype="float32", always_2d=True)
-    n, ch = audio.shape
+    ch = audio.shape[1]
+    n = int(round(len(audio) * decoded_rate(cond, sr) / sr))
     with tempfile.TemporaryDirectory(prefix="penthy_fake_") as d:
         lossy = _encode(src, cond, Path(d), audio, sr)
         y = _decode(lossy, cond, sr, ch)
     y = y[:n] if len(y) >= n else np.concatenate([y, np.zeros((n - len(y), ch), np.float32)])
     dst.parent.mkdir(parents=True, exist_ok=True)
     part = dst.with_name(dst.name + ".part")
-    sf.write(part, to_pcm16(y, rng), sr, format="FLAC", subtype="PCM_16")
+    sf.write(part, to_pcm16(y, rng), decoded_rate(cond, sr), format="FLAC", subtype="PCM_16")
     part.replace(dst)  # atomic: a killed build never leaves a half-written fake

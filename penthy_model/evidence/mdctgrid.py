@@ -1,0 +1,226 @@
+"""A plain-MDCT frame grid at an unknown alignment: the machinery the AC3, Opus and WMA
+detectors share (each names its block length, hop and window).
+
+A transform coder cuts the signal into blocks of ``block`` samples every ``hop`` samples,
+transforms each with an MDCT under its window and stores the coefficients quantised. A
+decoder rebuilds the samples from them exactly, up to the 16-bit rounding of the decode. So
+the same transform, re-applied where the encoder applied it, finds the quantised values
+again: coefficients the coder zeroed come back as rounding noise between neighbours that
+carry music, and coefficients it coded with the same step and the same quantised value
+come back with equal sizes. At any other alignment, and in genuine audio at every one,
+both are only as common as chance makes them (see :mod:`penthy_model.grid`, whose counts
+are used here).
+
+Where the grid lies depends on the encoder's delay and on whether the decoder trimmed it,
+so all ``hop`` alignments are tried, in two looks at different samples:
+
+- the scan reads the first ``block + hop - 1`` samples of a few windows, which hold one
+  block at every alignment, in one batched MDCT, and picks the alignment whose shares of
+  near-zero coefficients and equal pairs stand highest;
+- the confirmation reads the rest of every window, only at that alignment, at the few
+  alignments where known decoders put the grid (``Grid.known``), and at ``BASELINE``
+  alignments spread over the hop (none close to a candidate), and measures how many standard
+  deviations each candidate stands above the baseline (``chance_z``). Chosen before these
+  samples were read, a candidate gets no lift from the search: a genuine file's z is a draw
+  from chance (the best of a few).
+
+A stereo coder codes left and right, or mid and side, band by band; the counts pool the
+four (the MDCT is linear: mid and side come from the left and right coefficients).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from penthy_model.grid import ACTIVE_LSB, LOW_HZ, LSB, MIN_ACTIVE, chance_z, mdct
+
+SMALL_LSB = 1.0  # a coefficient under this (16-bit steps; the MDCT is orthonormal) is "nothing"
+GROUP = 16  # ...counted where its group of GROUP neighbouring coefficients carries ACTIVE_LSB (RMS)
+# Equal pairs: two coefficients at most EQUAL_SPAN apart, both at least EQUAL_MIN_LSB, whose
+# sizes differ by under EQUAL_LSB (16-bit steps), as in :mod:`penthy_model.mp3grid`.
+EQUAL_SPAN = 3
+EQUAL_MIN_LSB = 6.0
+EQUAL_LSB = 0.25
+BASELINE = 12  # alignments the candidates are measured against
+EXCLUDE_SHARE = 1 / 16  # ...none closer to one than this share of the hop
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One coder's transform: blocks of ``block`` samples every ``hop`` under ``window``."""
+
+    codec: str
+    block: int
+    hop: int
+    window: np.ndarray
+    scan_windows: int = 6  # engine windows the scan reads (spread over the file; 0: no scan)
+    confirm_step: int = 2  # every this-many-th block of an alignment is confirmed
+    confirm_blocks: int = 40  # at most this many blocks per alignment and window
+    high_hz: float = 20000.0  # coefficients above this are not counted (most coders stop below)
+    confirm_windows: int = 12  # windows the confirmation reads (spread over the file)
+    baseline: int = BASELINE  # alignments the candidates are measured against
+    known: tuple[int, ...] = ()  # alignments always confirmed (where known decoders put the grid)
+    mid_side: bool = False  # count mid and side too (coders that switch to them band by band)
+
+
+def kbd_window(n: int, alpha: float) -> np.ndarray:
+    """Kaiser-Bessel-derived window of length ``n`` (AC3: alpha 5, 512 samples)."""
+    k = np.cumsum(np.kaiser(n // 2 + 1, np.pi * alpha))
+    half = np.sqrt(k[:n // 2] / k[-1])
+    return np.concatenate([half, half[::-1]])
+
+
+def sine_window(n: int) -> np.ndarray:
+    return np.sin(np.pi * (np.arange(n) + 0.5) / n)
+
+
+def _channels(x: np.ndarray) -> list[np.ndarray]:
+    """The channels a coder may have coded: left and right of a stereo window (mid and side
+    are added from their coefficients), the mix of any other layout."""
+    if x.shape[1] == 2:
+        return [x[:, 0], x[:, 1]]
+    return [x.mean(axis=1)]
+
+
+def block_counts(blocks: list[np.ndarray], grid: Grid, sample_rate: int) -> np.ndarray:
+    """(4, B) per block, summed over left, right, mid and side (or the mix): active
+    coefficients, near-zero ones among them, pairs of big ones, equal pairs among them.
+    ``blocks`` holds one (B, block) array per channel, in 16-bit steps."""
+    coefs = np.stack([mdct(b, grid.window) for b in blocks])  # (channels, B, hop)
+    if len(blocks) == 2 and grid.mid_side:
+        coefs = np.concatenate([coefs, ((coefs[0] + coefs[1]) * 0.5)[None], ((coefs[0] - coefs[1]) * 0.5)[None]])
+    lo = int(LOW_HZ / (sample_rate / 2) * grid.hop)
+    hi = min(grid.hop, int(grid.high_hz / (sample_rate / 2) * grid.hop))
+    return lean_counts(coefs, lo, hi).sum(axis=1)
+
+
+def lean_counts(coefs: np.ndarray, lo: int, hi: int, span: int = EQUAL_SPAN) -> np.ndarray:
+    """(4, ...) per row of ``coefs`` (last axis: coefficients in 16-bit steps), from
+    coefficient ``lo`` to ``hi``: active coefficients (in groups of GROUP whose RMS reaches
+    ACTIVE_LSB), near-zero ones among them (under SMALL_LSB), pairs at most ``span`` apart
+    of coefficients both at least EQUAL_MIN_LSB, and equal ones among those (sizes within
+    EQUAL_LSB). The cheap counterpart of ``grid.near_zero_counts`` and ``mp3grid.equal_pairs``."""
+    width = (hi - lo) // GROUP * GROUP
+    mag = np.abs(coefs[..., lo:lo + width])
+    groups = mag.reshape(*mag.shape[:-1], width // GROUP, GROUP)
+    active = np.einsum("...i,...i->...", groups, groups) > GROUP * ACTIVE_LSB ** 2
+    small = (groups < SMALL_LSB).sum(axis=-1)
+    out = np.empty((4,) + mag.shape[:-1])
+    out[0] = active.sum(axis=-1) * GROUP
+    out[1] = (small * active).sum(axis=-1)
+    big = mag >= EQUAL_MIN_LSB
+    pairs = np.zeros(mag.shape[:-1])
+    equal = np.zeros(mag.shape[:-1])
+    for d in range(1, span + 1):
+        both = big[..., :-d] & big[..., d:]
+        pairs += both.sum(axis=-1)
+        equal += (both & (np.abs(mag[..., :-d] - mag[..., d:]) < EQUAL_LSB)).sum(axis=-1)
+    out[2], out[3] = pairs, equal
+    return out
+
+
+def scan(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid) -> np.ndarray:
+    """(4, hop) counts (see ``block_counts``) per file alignment mod hop, from the first
+    ``block + hop - 1`` samples of up to ``grid.scan_windows`` windows."""
+    counts = np.zeros((4, grid.hop))
+    n = grid.block + grid.hop - 1
+    if samples.shape[1] < n:
+        return counts
+    pick = np.unique(np.linspace(0, len(samples) - 1, min(grid.scan_windows, len(samples))).round().astype(int))
+    for i in pick:
+        x = samples[i, :n].astype(np.float32) / np.float32(LSB)
+        blocks = [sliding_window_view(c, grid.block) for c in _channels(x)]
+        c = block_counts(blocks, grid, sample_rate)
+        at = (int(starts[i]) + np.arange(c.shape[1])) % grid.hop
+        for row in range(4):
+            counts[row] += np.bincount(at, c[row], grid.hop)
+    return counts
+
+
+def _robust(share: np.ndarray) -> np.ndarray:
+    med = np.median(share)
+    mad = 1.4826 * np.median(np.abs(share - med))
+    return (share - med) / max(mad, 1e-9)
+
+
+def candidate(counts: np.ndarray) -> int:
+    """The alignment whose near-zero and equal-pair shares together stand highest."""
+    zero = counts[1] / np.maximum(counts[0], 1)
+    equal = counts[3] / np.maximum(counts[2], 1)
+    return int(np.argmax(_robust(zero) + _robust(equal)))
+
+
+def baseline(hop: int, candidates: list[int], count: int = BASELINE) -> np.ndarray:
+    """``count`` alignments spread over the hop, none closer than ``hop * EXCLUDE_SHARE`` to
+    a candidate."""
+    exclude = max(2, int(round(hop * EXCLUDE_SHARE)))
+    spread = (candidates[0] + np.round(np.linspace(0, hop, 4 * BASELINE, endpoint=False)).astype(int)) % hop
+    c = np.array(candidates)
+    dist = np.abs((spread[:, None] - c[None, :] + hop // 2) % hop - hop // 2).min(axis=1)
+    far = spread[dist >= exclude]
+    return far[np.round(np.linspace(0, len(far) - 1, count)).astype(int)]
+
+
+def confirm(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid,
+            aligns: np.ndarray) -> np.ndarray:
+    """(4, len(aligns)) counts at each alignment, from the samples of each window after the
+    scan's (``confirm_windows`` windows, every ``confirm_step``-th block, at most
+    ``confirm_blocks`` blocks of each alignment)."""
+    counts = np.zeros((4, len(aligns)))
+    first = grid.block + grid.hop - 1
+    length = samples.shape[1]
+    pick = np.unique(np.linspace(0, len(samples) - 1, min(grid.confirm_windows, len(samples))).round().astype(int))
+    for i in pick:
+        x, start = samples[i], starts[i]
+        s0 = first + (aligns - int(start) - first) % grid.hop  # first block start of each alignment
+        frames = (length - grid.block - s0.max()) // grid.hop + 1
+        if frames < 1:
+            continue
+        k = np.arange(0, frames, grid.confirm_step)[:grid.confirm_blocks]
+        idx = (s0[:, None] + grid.hop * k[None, :]).ravel()
+        y = x.astype(np.float32) / np.float32(LSB)
+        blocks = [sliding_window_view(c, grid.block)[idx] for c in _channels(y)]
+        c = block_counts(blocks, grid, sample_rate).reshape(4, len(aligns), len(k))
+        counts += c.sum(axis=2)
+    return counts
+
+
+def grid_z(counts: np.ndarray, column: int, base: slice) -> float:
+    """The larger of the near-zero and equal-pair z of alignment ``column`` over the
+    ``base`` columns (NaN when it has fewer than MIN_ACTIVE of both)."""
+    out = []
+    for a, s in ((0, 1), (2, 3)):
+        n = counts[a, column]
+        if n < MIN_ACTIVE or counts[a, base].min() < MIN_ACTIVE:
+            continue
+        share = counts[s] / np.maximum(counts[a], 1)
+        out.append(chance_z(float(share[column]), share[base], float(n)))
+    return max(out) if out else float("nan")
+
+
+def measure(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid) -> tuple[float, int | None]:
+    """(z, alignment): the best of the scan's candidate and the grid's ``known`` alignments
+    (mod hop, from the file's first sample) and how far it stands above the baseline in the
+    confirmation; (NaN, None) when the windows are too short or too quiet to count."""
+    if samples is None or len(samples) == 0 or samples.shape[1] < 2 * (grid.block + grid.hop):
+        return float("nan"), None
+    found = []
+    if grid.scan_windows > 0:
+        counts = scan(samples, starts, sample_rate, grid)
+        found = [candidate(counts)] if counts[0].max() > 0 else []
+    candidates = list(dict.fromkeys([*grid.known, *found]))
+    if not candidates:
+        return float("nan"), None
+    aligns = np.concatenate([candidates, baseline(grid.hop, candidates, grid.baseline)])
+    confirmed = confirm(samples, starts, sample_rate, grid, aligns)
+    base = slice(len(candidates), None)
+    best = (float("nan"), None)
+    for i, alignment in enumerate(candidates):
+        z = grid_z(confirmed, i, base)
+        if np.isfinite(z) and not best[0] >= z:
+            best = (z, int(alignment))
+    return best

@@ -1,0 +1,140 @@
+"""The AC3, MP2/Musepack, WMA and Opus grids (issue 26): each finds its grid in a real
+encoder's decode, names the codec, and finds nothing in the same music before encoding."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+from helpers import music, write_flac
+
+from penthy_model.audio import read_windows
+from penthy_model.evidence import ac3, layer2, opus, wma
+from penthy_model.evidence.mdctgrid import kbd_window, sine_window
+from penthy_model.evidence.newcodecs_thresholds import THRESHOLDS
+from penthy_model.mp3grid import band_samples
+from penthy_model.training import fakes
+
+SECONDS = 10.0  # enough for the engine's 12 windows at 44.1 and 48 kHz
+
+
+def _need(tool: str) -> None:
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+
+
+def _ffmpeg_has(encoder: str) -> bool:
+    if shutil.which("ffmpeg") is None:
+        return False
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
+    return any(line.split()[1:2] == [encoder] for line in out.splitlines() if len(line.split()) > 1)
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    d = tmp_path_factory.mktemp("codecs_more")
+    return {sr: write_flac(d / f"music_{sr}.flac", music(SECONDS, sr=sr, seed=11), sr) for sr in (44100, 48000)}
+
+
+def _fake(src, tmp_path, condition: str):
+    cond = fakes.MORE_CONDITIONS[condition]
+    if cond.tool == "ffmpeg":
+        encoder = cond.args[cond.args.index("-c:a") + 1]
+        if not _ffmpeg_has(encoder):
+            pytest.skip(f"ffmpeg has no {encoder} encoder")
+    else:
+        _need(cond.tool)
+        _need("ffmpeg")
+    dst = tmp_path / f"{condition}.flac"
+    fakes.make_fake(src, dst, cond)
+    return dst
+
+
+def _measure(module, path):
+    w = read_windows(path)
+    return module.measure(w.samples, w.starts, w.sample_rate)
+
+
+def test_windows_are_power_complementary():
+    for w in (kbd_window(512, 5.0), sine_window(4096), opus.celt_window()):
+        half = len(w) // 2
+        np.testing.assert_allclose(w[:half] ** 2 + w[half:] ** 2, 1.0, atol=1e-9)
+
+
+def test_polyphase_form_is_the_filter_bank():
+    x = np.random.default_rng(0).standard_normal(3000)
+    np.testing.assert_allclose(layer2.band_samples_every(x), band_samples(x).T / layer2.NOISE_GAIN,
+                               atol=1e-4)
+
+
+def test_run_steps_find_a_lattice_and_nothing_in_noise():
+    rng = np.random.default_rng(1)
+    levels = rng.integers(-6, 7, (200, layer2.RUN))
+    levels[:, 0] = 5  # enough big samples in every run
+    levels[:, 1] = -4
+    levels[:, 2] = 3
+    levels[:, 3] = 6
+    step = rng.uniform(8, 300, (200, 1))
+    runs = levels * step + rng.uniform(-0.5, 0.5, levels.shape)  # decode noise
+    np.testing.assert_allclose(layer2.run_steps(runs), step[:, 0], rtol=0.01)
+    noise = rng.uniform(-400, 400, (200, layer2.RUN))
+    assert np.isnan(layer2.run_steps(noise)).mean() > 0.95
+
+
+@pytest.mark.parametrize("condition,sr", [("ac3_384", 48000), ("ac3_640", 44100), ("eac3_384", 48000)])
+def test_ac3_grid_in_decodes(sources, tmp_path, condition, sr):
+    z, alignment = _measure(ac3, _fake(sources[sr], tmp_path, condition))
+    assert z >= THRESHOLDS["ac3"] and alignment == 0
+
+
+@pytest.mark.parametrize("condition,codec", [("mp2_384", "mp2"), ("twolame_256", "mp2"), ("musepack_q5", "musepack")])
+def test_layer2_grid_and_codec_in_decodes(sources, tmp_path, condition, codec):
+    w = read_windows(_fake(sources[44100], tmp_path, condition))
+    found = layer2.identify(w.samples, w.starts, w.sample_rate)
+    z, phase, named = found.z, found.phase, found.codec
+    assert z >= THRESHOLDS["layer2"] and phase == 0 and named == codec
+    assert layer2.measure(w.samples, w.starts, w.sample_rate) == (z, phase)
+
+
+@pytest.mark.parametrize("sr", [44100, 48000])
+def test_wma_grid_in_decodes(sources, tmp_path, sr):
+    z, alignment = _measure(wma, _fake(sources[sr], tmp_path, "wma_192"))
+    assert z >= THRESHOLDS["wma"] and alignment == 0
+
+
+def test_opus_grid_in_48k_decodes(sources, tmp_path):
+    path = _fake(sources[44100], tmp_path, "opus48_128")
+    assert sf.info(str(path)).samplerate == 48000  # kept at the codec's rate
+    z, alignment = _measure(opus, path)
+    assert z >= THRESHOLDS["opus"] and alignment == opus.KNOWN[0]
+
+
+@pytest.mark.parametrize("sr", [44100, 48000])
+def test_no_grid_in_the_music_before_encoding(sources, sr):
+    w = read_windows(sources[sr])
+    for name, module in (("ac3", ac3), ("layer2", layer2), ("wma", wma), ("opus", opus)):
+        z, _ = module.measure(w.samples, w.starts, w.sample_rate)
+        assert not z >= THRESHOLDS[name] / 2, name  # NaN (Opus at 44.1 kHz) counts as nothing
+
+
+def test_grid_gone_after_resampling(sources, tmp_path):
+    """A decode resampled afterwards keeps no grid (the spectrum model must judge it)."""
+    path = _fake(sources[48000], tmp_path, "ac3_384")
+    x, sr = sf.read(str(path), dtype="float64")
+    spec = np.fft.rfft(x, axis=0)  # 48 -> 44.1 kHz through the spectrum
+    n = int(round(len(x) * 44100 / 48000))
+    y = np.fft.irfft(spec[: n // 2 + 1], n, axis=0) * (n / len(x))
+    z, _ = _measure(ac3, write_flac(tmp_path / "resampled.flac", y.astype(np.float32), 44100))
+    assert not z >= THRESHOLDS["ac3"]
+
+
+def test_detectors_say_nothing_about_short_or_empty_input():
+    for module in (ac3, layer2, wma, opus):
+        z, alignment = module.measure(np.zeros((0, 1000, 2), np.float32), [], 48000)
+        assert np.isnan(z) and alignment is None
+        quiet = np.zeros((3, 40000, 2), np.float32)
+        z, alignment = module.measure(quiet, [0, 50000, 100000], 48000)
+        assert np.isnan(z) and alignment is None
