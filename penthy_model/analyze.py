@@ -79,7 +79,9 @@ class Analyzer:
         has_content = content_flags(features, reference_dbfs, sr, self.policy)
         result.content_share = round(float(has_content.mean()), 3)
         result.model_score = round(pool(scores, self.policy.pooling), 4)
-        texture = measure_texture(windows.samples, sr, result.cutoff_hz)
+        # The lossy texture only ever backs the network's "transcoded": measured only then.
+        texture = (measure_texture(windows.samples, sr, result.cutoff_hz)
+                   if self.policy.model_reads_transcoded(scores, has_content) else None)
         findings = Findings(scores, has_content, sample_rate=sr, cutoff_hz=result.cutoff_hz,
                             upsampled_from=result.upsampled_from,
                             hires_content_hz=hires_content_hz(list(windows.samples), sr),

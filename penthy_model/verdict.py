@@ -126,7 +126,8 @@ LOWPASS_REASON_BELOW_NYQUIST = 0.95
 
 
 CODEC_NAMES = {"mp3": "MP3", "aac": "AAC", "vorbis": "Vorbis", "ac3": "AC3", "eac3": "E-AC3", "mp2": "MP2",
-               "musepack": "Musepack", "wma": "WMA", "opus": "Opus"}
+               "musepack": "Musepack", "wma": "WMA", "opus": "Opus",
+               "subband": "a polyphase subband coder (MP2 or Musepack; the scalefactors do not tell which)"}
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,13 @@ class Policy:
         value = float(value)
         return self.with_thresholds(Thresholds(value, max(value, self.lossless)))
 
+    def model_reads_transcoded(self, window_scores, has_content) -> bool:
+        """Whether the network's pooled score is under its threshold (the low-content one for
+        a file without sound above 16 kHz in enough windows): its "transcoded", proof or not."""
+        share = float(np.mean(np.asarray(has_content, dtype=bool))) if len(has_content) else 0.0
+        limit = self.transcoded if has_evidence(share, self.min_content_share) else self.transcoded_low_content
+        return pool(np.asarray(window_scores, dtype=np.float64), self.pooling) < limit
+
     @property
     def grid_absent_z(self) -> dict[str, float]:
         """Per codec, the z under which a detector's screen may call it absent and stop."""
@@ -255,7 +263,7 @@ def decide(findings: Findings, policy: Policy) -> tuple[str, float, str | None]:
                 f"only {window_scores.size} usable window(s) of sound; need {policy.min_windows}")
     share = float(np.mean(np.asarray(f.has_content, dtype=bool))) if len(f.has_content) else 0.0
     evidence = has_evidence(share, policy.min_content_share)
-    if score < (policy.transcoded if evidence else policy.transcoded_low_content):
+    if policy.model_reads_transcoded(window_scores, f.has_content):
         if f.hires_content_hz is None and f.texture is not None and f.texture >= policy.texture_min:
             lo, hi = f.texture_band_hz or (None, None)
             where = f" at {_khz(lo)}-{_khz(hi)}" if lo else ""

@@ -1,6 +1,8 @@
 """Codec evidence: whether a file's samples show the frame grid of a lossy codec.
 
-Each codec family has a detector module (``mdct`` for AAC and Vorbis, ``mp3`` for MP3);
+Each codec family has a detector module (``mdct`` for AAC and Vorbis, ``mp3`` for MP3,
+``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus kept at 48 kHz, ``layer2`` for the
+polyphase subband grid of MP2 and Musepack; ``mdctgrid`` is what the AC3 and WMA grids share);
 ``stats`` holds what they share (near-zero counts, z above chance). :func:`find_codec`
 runs every detector on the windows the engine read and returns what they MEASURED, one
 :class:`CodecMeasure` per codec: how many standard deviations the codec's alignment stands
@@ -43,6 +45,8 @@ class CodecMeasure:
 
     @property
     def where(self) -> str:
+        if not self.channel:
+            return "samples"
         return f"{self.channel} channels" if " and " in self.channel else f"{self.channel} channel"
 
 
@@ -70,10 +74,34 @@ class CodecEvidence:
 Detector = Callable[[np.ndarray, Sequence[int], int, float, Mapping[str, float], bool], list]
 
 
-def _detectors() -> tuple[Detector, ...]:
-    from . import mdct, mp3
+def _plain(codec: str, measure) -> Detector:
+    """A detector from a ``measure(samples, starts, sample_rate) -> (z, alignment)`` that
+    reads a fixed share of the windows (no screen to stop early)."""
 
-    return (mp3.measure, mdct.measure)  # MP3 first: the commonest, and its screen is the cheapest
+    def detect(samples, starts, sample_rate, clear_z, absent_z, thorough):
+        z, alignment = measure(samples, starts, sample_rate)
+        return [CodecMeasure(codec, float(z), alignment, len(samples), "")]
+
+    detect.__name__ = f"{codec}_detector"
+    return detect
+
+
+def _subband(samples, starts, sample_rate, clear_z, absent_z, thorough):
+    """MP2 and Musepack share the polyphase subband grid; the coder is named by the steps of
+    its scalefactors (``layer2.identify``), or "subband" where they are too few to tell."""
+    from . import layer2
+
+    found = layer2.identify(samples, starts, sample_rate)
+    return [CodecMeasure(found.codec or "subband", float(found.z), found.phase, len(samples), "",
+                         "equal pairs of subband samples")]
+
+
+def _detectors() -> tuple[Detector, ...]:
+    from . import ac3, mdct, mp3, opus, wma
+
+    # MP3 first: the commonest, and its screen is the cheapest; the costliest (subband) last.
+    return (mp3.measure, mdct.measure, _plain("ac3", ac3.measure), _plain("wma", wma.measure),
+            _plain("opus", opus.measure), _subband)
 
 
 DETECTORS: tuple[Detector, ...] = _detectors()

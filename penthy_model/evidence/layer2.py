@@ -1,7 +1,7 @@
 """The subband grid of MPEG-1 Layer II (MP2) and Musepack, and which of the two it is.
 
 Both split the signal with the 32-band polyphase filter bank of ISO/IEC 11172-3 (the one
-:mod:`penthy_model.mp3grid` re-applies before MP3's MDCT) and quantise the band samples
+:mod:`penthy_model.evidence.mp3` re-applies before MP3's MDCT) and quantise the band samples
 themselves: in each band, runs of 12 samples share a scalefactor and a quantiser, so a
 decoder rebuilds them as whole multiples of one step. Re-applied to a decoded file at the
 coder's phase (the output sample's position mod 32), the filter bank finds the band samples
@@ -33,8 +33,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from penthy_model.grid import LSB, MIN_ACTIVE, chance_z
-from penthy_model.mp3grid import BANDS, FILTERS, TAPS, analysis_window
+from penthy_model.evidence.stats import LSB, MIN_ACTIVE, chance_z
+from penthy_model.evidence.mp3 import BANDS, FILTERS, TAPS, analysis_window
 
 RUN = 12  # band samples per scalefactor (Layer II and Musepack)
 SCAN_RUNS = 3  # runs of band samples per phase the scan reads in a window
@@ -78,7 +78,7 @@ def _polyphase() -> tuple[np.ndarray, np.ndarray]:
 def band_samples_every(x: np.ndarray) -> np.ndarray:
     """(len(x) - 511, 32) outputs of the analysis bands at every sample of ``x`` from 511
     on (row j: the output whose last input is sample 511 + j), noise-normalised; the same
-    as ``mp3grid.band_samples`` (tests check it)."""
+    as ``evidence.mp3.band_samples`` (tests check it)."""
     frames = sliding_window_view(np.ascontiguousarray(x, dtype=np.float32), TAPS)
     return _bands(frames)
 

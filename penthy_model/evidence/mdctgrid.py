@@ -8,7 +8,7 @@ the same transform, re-applied where the encoder applied it, finds the quantised
 again: coefficients the coder zeroed come back as rounding noise between neighbours that
 carry music, and coefficients it coded with the same step and the same quantised value
 come back with equal sizes. At any other alignment, and in genuine audio at every one,
-both are only as common as chance makes them (see :mod:`penthy_model.grid`, whose counts
+both are only as common as chance makes them (see :mod:`penthy_model.evidence.mdct`, whose counts
 are used here).
 
 Where the grid lies depends on the encoder's delay and on whether the decoder trimmed it,
@@ -36,12 +36,13 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from penthy_model.grid import ACTIVE_LSB, LOW_HZ, LSB, MIN_ACTIVE, chance_z, mdct
+from penthy_model.evidence.mdct import mdct
+from penthy_model.evidence.stats import ACTIVE_LSB, LOW_HZ, LSB, MIN_ACTIVE, chance_z
 
 SMALL_LSB = 1.0  # a coefficient under this (16-bit steps; the MDCT is orthonormal) is "nothing"
 GROUP = 16  # ...counted where its group of GROUP neighbouring coefficients carries ACTIVE_LSB (RMS)
 # Equal pairs: two coefficients at most EQUAL_SPAN apart, both at least EQUAL_MIN_LSB, whose
-# sizes differ by under EQUAL_LSB (16-bit steps), as in :mod:`penthy_model.mp3grid`.
+# sizes differ by under EQUAL_LSB (16-bit steps), as in :mod:`penthy_model.evidence.mp3`.
 EQUAL_SPAN = 3
 EQUAL_MIN_LSB = 6.0
 EQUAL_LSB = 0.25
@@ -103,7 +104,7 @@ def lean_counts(coefs: np.ndarray, lo: int, hi: int, span: int = EQUAL_SPAN) -> 
     coefficient ``lo`` to ``hi``: active coefficients (in groups of GROUP whose RMS reaches
     ACTIVE_LSB), near-zero ones among them (under SMALL_LSB), pairs at most ``span`` apart
     of coefficients both at least EQUAL_MIN_LSB, and equal ones among those (sizes within
-    EQUAL_LSB). The cheap counterpart of ``grid.near_zero_counts`` and ``mp3grid.equal_pairs``."""
+    EQUAL_LSB). The cheap counterpart of ``stats.near_zero_counts`` and ``mp3.line_counts``."""
     width = (hi - lo) // GROUP * GROUP
     mag = np.abs(coefs[..., lo:lo + width])
     groups = mag.reshape(*mag.shape[:-1], width // GROUP, GROUP)

@@ -27,7 +27,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from penthy_model.grid import LSB, mdct
+from penthy_model.evidence.mdct import mdct
+from penthy_model.evidence.stats import LSB
 
 CODEC = "opus"
 SAMPLE_RATE = 48000
