@@ -109,7 +109,7 @@ def test_genuine_music_shows_no_grid(files):
     z, w = _z(files["genuine"])
     assert all(v < 4.0 for v, _, _ in z.values()), z
     evidence = find_codec(w.samples, w.starts, w.sample_rate)
-    assert {m.codec for m in evidence.measures} == {"mp3", "aac", "vorbis"}
+    assert {"mp3", "aac", "vorbis", "ac3", "wma", "opus"} <= {m.codec for m in evidence.measures}
     assert evidence.strongest is not None and evidence.z < 5.0
 
 
