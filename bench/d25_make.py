@@ -34,7 +34,7 @@ FAKE_CONDITIONS = (
     "vorbis_q3", "vorbis_q5", "vorbis_q6", "vorbis_q8",
     "opus_96", "opus_128", "opus_192",
 )
-SPLIT_SEEDS = {"select": 250_000, "test": 750_000}
+SPLIT_SEEDS = {"select": 250_000, "test": 750_000, "test2": 1_250_000}  # test2: a fresh held-out set
 COLUMNS = ("path", "split", "label", "kind", "style", "condition", "group", "sample_rate", "info")
 
 
@@ -46,10 +46,10 @@ def _write(path: Path, x: np.ndarray, sr: int, rng: np.random.Generator) -> None
         sf.write(str(path), fakes.to_pcm16(x, rng), sr, subtype="PCM_16", format="FLAC")
 
 
-def plan(per_kind: int, fakes_per_condition: int) -> list[dict]:
+def plan(per_kind: int, fakes_per_condition: int, splits=("select", "test")) -> list[dict]:
     styles = [s for s in gk.MUSIC_STYLES if s != "fluidsynth" or gk.fluidsynth_available()]
     out = []
-    for split, base in SPLIT_SEEDS.items():
+    for split, base in ((name, SPLIT_SEEDS[name]) for name in splits):
         n_kind = per_kind if split == "select" else max(1, per_kind * 2 // 3)
         for ki, kind in enumerate(gk.KINDS):
             for i in range(n_kind * (2 if kind == "full" else 1)):
@@ -103,8 +103,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fakes-per-condition", type=int, default=9)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--splits", nargs="+", default=["select", "test"], choices=sorted(SPLIT_SEEDS))
     a = ap.parse_args(argv)
-    items = plan(a.per_kind, a.fakes_per_condition)
+    items = plan(a.per_kind, a.fakes_per_condition, a.splits)
     a.out.mkdir(parents=True, exist_ok=True)
     rows, t0 = [], time.time()
     with ProcessPoolExecutor(a.jobs) as pool:

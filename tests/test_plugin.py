@@ -827,7 +827,7 @@ class TestSummary(PenthyHelper):
         lines = capsys.readouterr().out.splitlines()
         assert lines[0] == "penthy: 6 lossless tracks of 7 matched"
         assert lines[1] == "  verdicts: 2 lossless, 3 transcoded, 1 not yet scored"
-        assert lines[2] == "  codecs:   2 no codec found, 1 aac"
+        assert lines[2] == "  codecs:   2 mp3, 1 aac"  # the engine names the MP3 grid of the two MP3 fakes
         assert lines[3].startswith("  stale:    1 scored by another model")
         assert lines[4] == "  albums with suspects, worst first:"
         assert lines[5].split() == ["100%", "Artist", "-", "Fake", "(2", "of", "2", "tracks", "transcoded)"]
