@@ -17,10 +17,10 @@ from .bitdepth import effective_bits
 from .constants import MIN_SAMPLE_RATE
 from .cutoff import estimate_cutoff
 from .errors import describe as describe_read_error
-from .evidence import find_codec
+from .evidence import DETECTORS, EVERY_FILE, find_codec
 from .features import window_features, window_length
 from .inference import Model, ModelError, Thresholds
-from .result import ERROR, INCONCLUSIVE, TRANSCODED, Result
+from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
 from .texture import measure as measure_texture
 from .upsampling import hires_content_hz, upsampled_from
 from .verdict import Findings, Policy, codec_reason, content_flags, decide, pool
@@ -87,19 +87,21 @@ class Analyzer:
                             hires_content_hz=hires_content_hz(list(windows.samples), sr),
                             texture=None if texture is None else texture.score,
                             texture_band_hz=None if texture is None else texture.top_hz)
-        # Every file gets codec evidence; a file the rest leaves undecided gets a thorough look.
-        undecided = decide(findings, self.policy)[0] == INCONCLUSIVE
-        evidence = self._codec_evidence(result, windows, thorough=undecided)
+        # Every file gets codec evidence; a file the rest leaves undecided gets a thorough look,
+        # and the grids of the codecs the network rarely misses only where it does not vouch.
+        first = decide(findings, self.policy)[0]
+        evidence = self._codec_evidence(result, windows, thorough=first == INCONCLUSIVE,
+                                        detectors=EVERY_FILE if first == LOSSLESS else DETECTORS)
         result.verdict, score, result.reason = decide(replace(findings, codec=evidence), self.policy)
         result.score = round(score, 4)
         return result
 
-    def _codec_evidence(self, result: Result, windows, thorough: bool):
+    def _codec_evidence(self, result: Result, windows, thorough: bool, detectors=DETECTORS):
         """Measure every codec's frame grid (``evidence.find_codec``, stopping early where the
         policy's levels make the answer clear) and record the strongest and any proof."""
         p = self.policy
         evidence = find_codec(windows.samples, windows.starts, windows.sample_rate, clear_z=p.grid_clear_z,
-                              absent_z=p.grid_absent_z, thorough=thorough)
+                              absent_z=p.grid_absent_z, thorough=thorough, detectors=detectors)
         strongest = evidence.strongest
         if strongest is not None:
             result.grid_z, result.grid_alignment = round(strongest.z, 1), strongest.alignment
