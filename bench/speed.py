@@ -5,8 +5,9 @@
 Pinned to one core, onnxruntime, BLAS and OpenMP on one thread. For a 4-minute 44.1 kHz
 16-bit stereo FLAC (bar: analysis <= 0.5x ``sf.read``) and a 4-minute 96 kHz 24-bit one
 (bar: <= 1.0x) it prints the ratio of the medians of ``Analyzer.analyze`` to ``sf.read``
-(float32), the codec evidence alone (``evidence.find_codec`` on the windows already read,
-as the engine calls it), and, with no bar, the same for a copy low-passed at 11 kHz (sparse:
+(float32), the codec evidence alone (``evidence.find_codec`` on the windows already read:
+every detector with the engine's early stops, more than a file the network vouches for
+gets), and, with no bar, the same for a copy low-passed at 11 kHz (sparse:
 the score leaves it inconclusive, so the evidence is measured thoroughly). Every figure is
 measured in this one run, interleaved, so drifts of a shared machine hit both sides: only
 the ratios mean anything.
