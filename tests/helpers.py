@@ -74,3 +74,20 @@ def tiny_model(path: Path, version: str = "tiny-test-1", thresholds=(0.3, 0.7)) 
     onnx.save(model, str(path))
     write_sidecar(path, version, Thresholds(*thresholds))
     return path
+
+
+def interrupt_second_analysis(monkeypatch) -> list:
+    """Make ``Analyzer.analyze`` raise KeyboardInterrupt on its second call (Ctrl-C mid-run);
+    returns the list of paths it was called with."""
+    from penthy_model.analyze import Analyzer
+
+    real, calls = Analyzer.analyze, []
+
+    def analyze(analyzer, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(analyzer, path)
+
+    monkeypatch.setattr(Analyzer, "analyze", analyze)
+    return calls

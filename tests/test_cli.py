@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from helpers import write_flac
+from helpers import interrupt_second_analysis, write_flac
 from penthy_model.cli import main
 from penthy_model.scan import find_files
 from penthy_model.demo import music
@@ -198,17 +198,7 @@ def test_destinations_are_checked_before_the_scan(tmp_path, model_path, pair, ca
 
 
 def test_interrupted_run_writes_the_report_of_what_finished(tmp_path, model_path, pair, capsys, monkeypatch):
-    from penthy_model.analyze import Analyzer
-
-    real, calls = Analyzer.analyze, []
-
-    def analyze(analyzer, path):
-        calls.append(path)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(analyzer, path)
-
-    monkeypatch.setattr(Analyzer, "analyze", analyze)
+    interrupt_second_analysis(monkeypatch)
     report = tmp_path / "scan.html"
     code, out, err = run(capsys, pair[1], pair[0], "--model", model_path, "--report", report)
     assert code == 130 and "interrupted" in err

@@ -21,7 +21,7 @@ from beets.test.helper import AutotagStub, ImportHelper, PluginMixin
 from beets.util import cached_classproperty
 from mediafile import MediaFile
 
-from helpers import mp3_twin, music, tiny_model, write_flac
+from helpers import interrupt_second_analysis, mp3_twin, music, tiny_model, write_flac
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 4.0
@@ -444,17 +444,7 @@ class TestCommand(PenthyHelper):
         assert t.transcoded == t.transcoded_low_content == 0.25
 
     def test_interrupted_run_keeps_what_is_done_and_resumes(self, capsys, monkeypatch):
-        from penthy_model.analyze import Analyzer
-
-        real, calls = Analyzer.analyze, []
-
-        def analyze(analyzer, path):
-            calls.append(path)
-            if len(calls) == 2:
-                raise KeyboardInterrupt
-            return real(analyzer, path)
-
-        monkeypatch.setattr(Analyzer, "analyze", analyze)
+        interrupt_second_analysis(monkeypatch)
         with pytest.raises(KeyboardInterrupt):
             self.run_command("penthy", "-t", "1", "album:A")
         assert self.titles("penthy_verdict::.") == {"genuine1"}
@@ -511,17 +501,7 @@ class TestCommand(PenthyHelper):
         assert self.titles("penthy_verdict::.") == set()
 
     def test_interrupted_run_writes_the_report_of_what_finished(self, capsys, tmp_path, monkeypatch):
-        from penthy_model.analyze import Analyzer
-
-        real, calls = Analyzer.analyze, []
-
-        def analyze(analyzer, path):
-            calls.append(path)
-            if len(calls) == 2:
-                raise KeyboardInterrupt
-            return real(analyzer, path)
-
-        monkeypatch.setattr(Analyzer, "analyze", analyze)
+        interrupt_second_analysis(monkeypatch)
         report = tmp_path / "scan.html"
         with pytest.raises(KeyboardInterrupt):
             self.run_command("penthy", "--report", str(report), "album:A")
