@@ -14,16 +14,15 @@ import soundfile as sf
 from . import __version__ as ENGINE
 from .audio import read_windows
 from .bitdepth import effective_bits
-from .constants import MIN_SAMPLE_RATE
 from .cutoff import estimate_cutoff
 from .errors import describe as describe_read_error
 from .evidence import DETECTORS, EVERY_FILE, find_codec
 from .features import window_features, window_length
 from .inference import Model, ModelError, Thresholds
-from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
+from .result import ERROR, INCONCLUSIVE, LOSSLESS, Result
 from .texture import measure as measure_texture
 from .upsampling import hires_content_hz, upsampled_from
-from .verdict import Findings, Policy, codec_reason, content_flags, decide, pool
+from .verdict import Findings, Policy, content_flags, decide, pool
 
 
 def display_path(path) -> str:
@@ -66,22 +65,21 @@ class Analyzer:
         result.window_starts = [round(s / sr, 3) for s in windows.starts]
         result.cutoff_hz = estimate_cutoff(windows.samples, sr)
         result.upsampled_from = upsampled_from(windows.samples, sr)
-        if sr < MIN_SAMPLE_RATE:
-            result.reason = f"sample rate {sr} Hz: there is no band above 16 kHz to judge"
+        if sr < self.policy.min_sample_rate:  # nothing for the network to read: the grids alone
             evidence = self._codec_evidence(result, windows, thorough=True)
-            proof = self.policy.proof(evidence)
-            if proof is not None:  # a codec grid needs no band above 16 kHz
-                result.verdict, result.score, result.reason = TRANSCODED, 0.0, codec_reason(proof, None)
+            result.verdict, result.score, result.reason = decide(Findings((), (), sample_rate=sr, codec=evidence),
+                                                                 self.policy)
             return result
         features, reference_dbfs = window_features(windows.samples, sr, with_reference=True)
         scores = self.model.predict(features)
         result.window_scores = [round(float(s), 4) for s in scores]
         has_content = content_flags(features, reference_dbfs, sr, self.policy)
         result.content_share = round(float(has_content.mean()), 3)
-        result.model_score = round(pool(scores, self.policy.pooling), 4)
+        model_score = pool(scores, self.policy.pooling)
+        result.model_score = round(model_score, 4)
         # The lossy texture only ever backs the network's "transcoded": measured only then.
         texture = (measure_texture(windows.samples, sr, result.cutoff_hz)
-                   if self.policy.model_reads_transcoded(scores, has_content) else None)
+                   if self.policy.model_reads_transcoded(model_score, has_content) else None)
         findings = Findings(scores, has_content, sample_rate=sr, cutoff_hz=result.cutoff_hz,
                             upsampled_from=result.upsampled_from,
                             hires_content_hz=hires_content_hz(list(windows.samples), sr),

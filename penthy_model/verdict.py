@@ -32,7 +32,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .constants import (CODEC_MIN_Z, CONTENT_DBFS, FEATURES, FLOOR_RISE_DB, FLOOR_SPREAD_DB, GRID_ABSENT_SHARE,
-                        GRID_CLEAR_Z, MIN_WINDOWS, FeatureParams)
+                        GRID_CLEAR_Z, MIN_SAMPLE_RATE, MIN_WINDOWS, FeatureParams)
 from .features import band_centres
 from .inference import Thresholds
 from .result import INCONCLUSIVE, LOSSLESS, TRANSCODED
@@ -134,7 +134,7 @@ CODEC_NAMES = {"mp3": "MP3", "aac": "AAC", "vorbis": "Vorbis", "ac3": "AC3", "ea
 class Findings:
     """What the stages found in one file; ``decide`` reads nothing else."""
 
-    window_scores: Sequence[float]
+    window_scores: Sequence[float]  # the network's, per window (empty: the network did not read the file)
     has_content: Sequence[bool]
     sample_rate: int | None = None
     cutoff_hz: float | None = None
@@ -155,6 +155,7 @@ class Policy:
     transcoded_low_content: float
     pooling: str = "mean"
     min_windows: int = MIN_WINDOWS
+    min_sample_rate: int = MIN_SAMPLE_RATE  # below it there is no band above 16 kHz for the network to read
     content_dbfs: float = CONTENT_DBFS
     floor_spread_db: float = FLOOR_SPREAD_DB
     floor_rise_db: float = FLOOR_RISE_DB
@@ -197,12 +198,13 @@ class Policy:
         value = float(value)
         return self.with_thresholds(Thresholds(value, max(value, self.lossless)))
 
-    def model_reads_transcoded(self, window_scores, has_content) -> bool:
-        """Whether the network's pooled score is under its threshold (the low-content one for
-        a file without sound above 16 kHz in enough windows): its "transcoded", proof or not."""
+    def model_reads_transcoded(self, model_score: float, has_content) -> bool:
+        """Whether the network's pooled score (``pool`` of its window scores) is under its
+        threshold (the low-content one for a file without sound above 16 kHz in enough
+        windows): its "transcoded", proof or not."""
         share = float(np.mean(np.asarray(has_content, dtype=bool))) if len(has_content) else 0.0
         limit = self.transcoded if has_evidence(share, self.min_content_share) else self.transcoded_low_content
-        return pool(np.asarray(window_scores, dtype=np.float64), self.pooling) < limit
+        return model_score < limit
 
     @property
     def grid_absent_z(self) -> dict[str, float]:
@@ -249,21 +251,25 @@ def _no_proof_reason(f: Findings, score: float, policy: Policy) -> str:
     return f"the model scored {score:.2f}, but there is no codec frame grid and {texture}"
 
 
-def decide(findings: Findings, policy: Policy) -> tuple[str, float, str | None]:
+def decide(findings: Findings, policy: Policy) -> tuple[str, float | None, str | None]:
     """(verdict, score, reason) for one file from its findings. ``score`` is the CNN's
-    pooled score, or 0.0 when a codec's frame grid proves a transcode."""
+    pooled score, 0.0 when a codec's frame grid proves a transcode, None when the network
+    could not read the file (a sample rate under ``policy.min_sample_rate``)."""
     f = findings
     window_scores = np.asarray(f.window_scores, dtype=np.float64)
-    score = pool(window_scores, policy.pooling)
+    read = f.sample_rate is None or f.sample_rate >= policy.min_sample_rate
+    score = pool(window_scores, policy.pooling) if read else None
     grid = policy.proof(f.codec)
-    if grid is not None:
+    if grid is not None:  # a codec grid needs no band above 16 kHz
         return TRANSCODED, 0.0, codec_reason(grid, score)
+    if not read:
+        return INCONCLUSIVE, None, f"sample rate {f.sample_rate} Hz: there is no band above 16 kHz to judge"
     if window_scores.size < policy.min_windows:
         return (INCONCLUSIVE, score,
                 f"only {window_scores.size} usable window(s) of sound; need {policy.min_windows}")
     share = float(np.mean(np.asarray(f.has_content, dtype=bool))) if len(f.has_content) else 0.0
     evidence = has_evidence(share, policy.min_content_share)
-    if policy.model_reads_transcoded(window_scores, f.has_content):
+    if policy.model_reads_transcoded(score, f.has_content):
         if f.hires_content_hz is None and f.texture is not None and f.texture >= policy.texture_min:
             lo, hi = f.texture_band_hz or (None, None)
             where = f" at {_khz(lo)}-{_khz(hi)}" if lo else ""

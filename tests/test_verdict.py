@@ -132,3 +132,17 @@ def test_policy_comes_from_the_sidecar_and_overrides_go_through_it(tmp_path, mod
 def test_the_policy_is_frozen():
     with pytest.raises(Exception):
         POLICY.texture_min = 0.0  # type: ignore[misc]
+
+
+def test_below_the_policys_lowest_rate_only_a_codec_grid_decides():
+    """A 32 kHz file has no band above 16 kHz for the network: decide() says so, and a codec
+    grid still proves a transcode (the one place a verdict is made, for every rate)."""
+    verdict, score, reason = decide(Findings((), (), sample_rate=32000), POLICY)
+    assert (verdict, score) == ("inconclusive", None)
+    assert reason == "sample rate 32000 Hz: there is no band above 16 kHz to judge"
+    mp2 = ev(CodecMeasure("mp2", 25.0, 7, 12))
+    verdict, score, reason = decide(Findings((), (), sample_rate=32000, codec=mp2), POLICY)
+    assert (verdict, score) == ("transcoded", 0.0)
+    assert reason.startswith("decoded from MP2") and "spectrogram model" not in reason
+    lower = Policy(**{**POLICY.__dict__, "min_sample_rate": 22050})
+    assert decide(Findings(HIGH, CONTENT, sample_rate=32000), lower)[0] == "lossless"
