@@ -62,8 +62,24 @@ def candidate_starts(frames: int, length: int, count: int) -> list[int]:
     return sorted(set(starts.tolist()))
 
 
-class _SoundfileReader:
-    """soundfile's view of a file, with the reader interface :class:`~.decode_av.AvReader` shares."""
+class Reader:
+    """What ``read_windows`` reads through: ``samplerate``, ``channels``, ``frames``,
+    ``subtype`` and ``format`` (soundfile's names), ``is_int``, ``read(start, length)`` (a
+    (length, channels) block, int32 left-justified or float32) and ``close()``; a context
+    manager that closes itself."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class _SoundfileReader(Reader):
+    """soundfile's view of a file."""
 
     def __init__(self, path):
         self.file = sf.SoundFile(path)
@@ -80,12 +96,6 @@ class _SoundfileReader:
 
     def close(self) -> None:
         self.file.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
 
 def open_reader(path):

@@ -27,6 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .audio import Reader
 from .formats import ExtraMissing, NotLossless, codec_format, format_of
 
 # After a seek that landed past the wanted sample (a demuxer may round up), seek again this
@@ -107,13 +108,18 @@ def _alac_bits(extradata: bytes | None) -> int | None:
     return extradata[offset] if len(extradata) > offset else None
 
 
+def _head(path) -> bytes:
+    """The first _HEADER_BYTES of a file, where WavPack and Monkey's Audio keep their headers."""
+    with open(os.fsencode(path), "rb") as f:
+        return f.read(_HEADER_BYTES)
+
+
 def _wavpack_bits(path) -> int | None:
     """Bits per sample from the first WavPack block header, as libwavpack counts them.
 
     Bytes stored per sample (flags bits 0-1) times 8, less the shift (flags bits 13-17).
     """
-    with open(os.fsencode(path), "rb") as f:
-        head = f.read(_HEADER_BYTES)
+    head = _head(path)
     at = head.find(b"wvpk")
     if at < 0 or len(head) < at + 28:
         return None
@@ -123,8 +129,7 @@ def _wavpack_bits(path) -> int | None:
 
 def _ape_bits(path) -> int | None:
     """Bits per sample from a Monkey's Audio header (descriptor layout from version 3.98)."""
-    with open(os.fsencode(path), "rb") as f:
-        head = f.read(_HEADER_BYTES)
+    head = _head(path)
     at = head.find(b"MAC ")
     if at < 0 or len(head) < at + 64:
         return None
@@ -139,7 +144,7 @@ def _ape_bits(path) -> int | None:
     return 8 if flags & 1 else 24 if flags & 8 else 16
 
 
-class AvReader:
+class AvReader(Reader):
     """One audio stream opened through PyAV, read a window at a time (see the module doc).
 
     ``subtype`` follows soundfile's names ("PCM_16", "PCM_24", "PCM_32", "PCM_U8", "FLOAT",
@@ -207,12 +212,6 @@ class AvReader:
 
     def close(self) -> None:
         self._opened.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
     def _convert(self, frame) -> np.ndarray:
         """A decoded frame as (samples, channels): left-justified int32, or float32."""
