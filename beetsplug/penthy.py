@@ -235,7 +235,7 @@ def apply_result(item, result, identity: str | None = None) -> None:
     """
     if result.verdict == ERROR:
         return
-    from penthy_model.scan import explain
+    from penthy_model.result import explain
 
     item["penthy_audio"] = identity
     reason = explain(result)

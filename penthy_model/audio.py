@@ -12,6 +12,7 @@ cuts at the same samples, so the same PCM gives the same windows in every contai
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,23 +63,7 @@ def candidate_starts(frames: int, length: int, count: int) -> list[int]:
     return sorted(set(starts.tolist()))
 
 
-class Reader:
-    """What ``read_windows`` reads through: ``samplerate``, ``channels``, ``frames``,
-    ``subtype`` and ``format`` (soundfile's names), ``is_int``, ``read(start, length)`` (a
-    (length, channels) block, int32 left-justified or float32) and ``close()``; a context
-    manager that closes itself."""
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-
-class _SoundfileReader(Reader):
+class _SoundfileReader:
     """soundfile's view of a file."""
 
     def __init__(self, path):
@@ -98,8 +83,11 @@ class _SoundfileReader(Reader):
         self.file.close()
 
 
-def open_reader(path):
-    """A reader for ``path``: soundfile, or PyAV for the formats of the `formats` extra.
+def open_reader(path) -> closing:
+    """A reader for ``path`` (soundfile, or PyAV for the formats of the `formats` extra), as
+    a context manager that closes it. A reader has ``samplerate``, ``channels``, ``frames``,
+    ``subtype`` and ``format`` (soundfile's names), ``is_int``, ``read(start, length)`` (a
+    (length, channels) block, int32 left-justified or float32) and ``close()``.
 
     Raises ``formats.ExtraMissing`` when the file needs the extra and it is not installed,
     ``formats.NotLossless`` for a lossy stream (an AAC .m4a).
@@ -107,8 +95,8 @@ def open_reader(path):
     if needs_extra(path):
         from .decode_av import AvReader
 
-        return AvReader(path)
-    return _SoundfileReader(path)
+        return closing(AvReader(path))
+    return closing(_SoundfileReader(path))
 
 
 def _is_silent(block: np.ndarray, as_int: bool) -> bool:

@@ -27,7 +27,6 @@ from fractions import Fraction
 
 import numpy as np
 
-from .audio import Reader
 from .formats import ExtraMissing, NotLossless, codec_format, format_of
 
 # After a seek that landed past the wanted sample (a demuxer may round up), seek again this
@@ -144,7 +143,7 @@ def _ape_bits(path) -> int | None:
     return 8 if flags & 1 else 24 if flags & 8 else 16
 
 
-class AvReader(Reader):
+class AvReader:
     """One audio stream opened through PyAV, read a window at a time (see the module doc).
 
     ``subtype`` follows soundfile's names ("PCM_16", "PCM_24", "PCM_32", "PCM_U8", "FLOAT",

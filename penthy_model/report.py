@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from .plots import INSTALL_HINT, printable
-from .scan import explain
-from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
+from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result, explain
 
 # Suspects first: transcoded, then files that could not be read, then the undecided.
 VERDICT_RANK = {TRANSCODED: 0, ERROR: 1, INCONCLUSIVE: 2, LOSSLESS: 3}

@@ -58,3 +58,22 @@ class Result:
         if self.reason:
             facts.append(self.reason)
         return facts
+
+
+def explain(r: Result) -> str | None:
+    """Why a result is what it is, in words: the engine's reason when it gives one, else,
+    for a transcoded file, its evidence (codec, model score, cutoff)."""
+    if r.reason:
+        return r.reason
+    if r.verdict != TRANSCODED:
+        return None
+    parts = []
+    if r.codec:
+        grid = f" (frame grid z {r.grid_z:g})" if r.grid_z is not None else ""
+        parts.append(f"decoded from {r.codec.upper()}{grid}")
+    score = r.model_score if r.model_score is not None else r.score
+    if score is not None:
+        parts.append(f"the spectrogram model scored {score:.3f}, below its threshold")
+    if r.cutoff_hz:
+        parts.append(f"content stops at {r.cutoff_hz / 1000:.1f} kHz")
+    return "; ".join(parts) or None

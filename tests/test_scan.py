@@ -89,7 +89,7 @@ def test_errors_in_words(tmp_path):
 def test_transcoded_rows_say_why(tmp_path):
     from penthy_model.report import write_report
     from penthy_model.result import Result
-    from penthy_model.scan import explain
+    from penthy_model.result import explain
 
     by_model = Result("/m/a.flac", "transcoded", score=0.08, model_score=0.08, cutoff_hz=16900)
     by_grid = Result("/m/b.flac", "transcoded", score=0.0, model_score=0.6, codec="aac", grid_z=14.2)
