@@ -8,6 +8,12 @@ and below the picture a strip with each window's score (red 0 = transcoded, gree
 1 = lossless). A 128 kbit/s MP3 shows as a black band above ~16-17 kHz across every
 window; a genuine recording carries on to the top.
 
+A file whose verdict a codec's frame grid proves (``Result.codec``) gets a second panel beside
+the spectrogram, the proof itself: the grid's z at every alignment of the codec's hop
+(``evidence.profile.grid_profile``, measured on the same windows), the codec's threshold from
+``verdict.Policy``, and the spike at the codec's alignment. That matters most where the
+spectrogram shows nothing, as for an MP3 at 320 kbit/s encoded without a low-pass.
+
 matplotlib is an optional extra (``pip install 'penthy[plots]'``); it is imported only
 when a picture is drawn, and :class:`PlotsUnavailable` says how to get it.
 """
@@ -19,6 +25,7 @@ import io
 import math
 import os
 import re
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +44,7 @@ EVIDENCE_KHZ = 16.0  # the band above this is what lossy encoders remove
 # --- the figure --------------------------------------------------------------------
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 600, 100
 # Axes rectangles in figure fractions (left, bottom, width, height); the tests use
-# SPECTRUM_RECT to find the pixels of a frequency band.
+# ``layout(result).spectrum`` to find the pixels of a frequency band.
 SPECTRUM_RECT = (0.055, 0.22, 0.815, 0.66)
 SCORES_RECT = (0.055, 0.115, 0.815, 0.065)
 COLORBAR_RECT = (0.935, 0.22, 0.012, 0.66)
@@ -48,8 +55,37 @@ CUTOFF_COLOR = "#22d3ee"
 EVIDENCE_COLOR = "#ffffff"
 BACKGROUND = "#ffffff"
 VERDICT_COLORS = {TRANSCODED: "#c62828", LOSSLESS: "#2e7d32", INCONCLUSIVE: "#8d6e00", ERROR: "#555555"}
+PROFILE_COLOR = "#1565c0"  # the grid's z across alignments (no blue in the spectrogram's colour map)
+SPIKE_COLOR = "#c62828"
+THRESHOLD_COLOR = "#555555"
 PALETTE_COLORS = 256  # the PNG is stored with a palette of this many colours (keeps it small)
 NAME_CHARS = 60  # most characters of the audio file name kept in the picture's name
+
+
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a picture's axes go (figure fractions: left, bottom, width, height)."""
+
+    spectrum: tuple
+    scores: tuple
+    colorbar: tuple
+    proof: tuple | None = None  # the codec grid's z across alignments
+
+
+PLAIN = Layout(SPECTRUM_RECT, SCORES_RECT, COLORBAR_RECT)
+WITH_PROOF = Layout((0.055, 0.22, 0.5, 0.66), (0.055, 0.115, 0.5, 0.065), (0.635, 0.22, 0.01, 0.66),
+                    (0.735, 0.22, 0.245, 0.6))
+
+
+def shows_proof(result: Result) -> bool:
+    """Whether ``result``'s picture gets the proof panel: a verdict a codec's grid proves."""
+    return result.verdict == TRANSCODED and bool(result.codec)
+
+
+def layout(result: Result) -> Layout:
+    return WITH_PROOF if shows_proof(result) else PLAIN
 
 
 class PlotsUnavailable(ImportError):
@@ -109,12 +145,13 @@ def spectrogram_db(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return np.stack(out).astype(np.float32)
 
 
-def save_plot(result: Result, directory) -> Path | None:
+def save_plot(result: Result, directory, policy=None) -> Path | None:
     """Draw the picture of ``result`` into ``directory`` and return its path.
 
     Returns None when there is nothing to draw: error results, files without a usable
     window (too short, silent), and files that can no longer be read. Raises
-    :class:`PlotsUnavailable` when matplotlib is missing.
+    :class:`PlotsUnavailable` when matplotlib is missing. ``policy`` (a ``verdict.Policy``)
+    gives the codec thresholds drawn in the proof panel; its defaults when None.
     """
     Figure, FigureCanvasAgg, colormaps = _matplotlib()
     if result.verdict == ERROR:
@@ -133,9 +170,10 @@ def save_plot(result: Result, directory) -> Path | None:
     same_windows = [round(s, 3) for s in starts] == list(result.window_starts)
     scores = result.window_scores if same_windows else []  # the file changed since: show no scores
 
+    rects = layout(result)
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor=BACKGROUND)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes(SPECTRUM_RECT)
+    ax = fig.add_axes(rects.spectrum)
     image = None
     for i, column in enumerate(db):
         image = ax.imshow(column, origin="lower", aspect="auto", cmap=COLORMAP, vmin=-DB_RANGE, vmax=0.0,
@@ -152,18 +190,88 @@ def save_plot(result: Result, directory) -> Path | None:
     _mark_evidence_band(ax, nyquist_khz)
     _mark_cutoff(ax, result.cutoff_hz, nyquist_khz)
 
-    bar = fig.colorbar(image, cax=fig.add_axes(COLORBAR_RECT))
+    bar = fig.colorbar(image, cax=fig.add_axes(rects.colorbar))
     bar.set_label(f"dB relative to the loudest cell (black: {DB_RANGE:.0f} dB down or less)", fontsize=8)
     bar.ax.tick_params(labelsize=8)
 
-    _score_strip(fig.add_axes(SCORES_RECT), scores, starts, windows.duration, colormaps[SCORE_COLORMAP])
+    _score_strip(fig.add_axes(rects.scores), scores, starts, windows.duration, colormaps[SCORE_COLORMAP])
     _titles(fig, result)
+    if rects.proof is not None:
+        from .evidence.profile import grid_profile
+
+        profile = grid_profile(result.codec, windows.samples, windows.starts, sr, result.grid_alignment)
+        _proof_panel(fig.add_axes(rects.proof), result, profile, codec_threshold(result.codec, policy))
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     target = out / plot_name(result.path)
     _write_png(fig, target)
     return target
+
+
+def codec_threshold(codec: str, policy=None) -> float | None:
+    """The z at which ``codec``'s grid is proof, from ``policy`` (a ``verdict.Policy``) or
+    the policy's defaults."""
+    from .verdict import Policy
+
+    if policy is not None:
+        table = policy.codec_min_z
+    else:
+        table = next(f for f in fields(Policy) if f.name == "codec_min_z").default_factory()
+    return table.get(codec)
+
+
+def _proof_panel(ax, result: Result, profile, threshold: float | None) -> None:
+    """The codec grid's z across the alignments of its hop, its threshold and the spike."""
+    from .verdict import CODEC_NAMES
+
+    name = CODEC_NAMES.get(result.codec, result.codec) if result.codec != "subband" else "MP2/Musepack"
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(f"proof: the {name} frame grid", fontsize=10, loc="left", parse_math=False)
+    verdict_z = "" if result.grid_z is None else f"the verdict's z {result.grid_z:g}"
+    if profile is None:
+        from .evidence.profile import PROFILED
+
+        ax.set_axis_off()
+        at = "" if result.grid_alignment is None else f"at alignment {result.grid_alignment}"
+        note = ", ".join(part for part in (verdict_z, at) if part)
+        why = ("too little audio for a profile" if result.codec in PROFILED else
+               f"no profile across alignments for {name}:\nits detector measures only the\n"
+               "alignment known decoders use")
+        ax.text(0.5, 0.5, f"{why}\n({note})" if note else why, transform=ax.transAxes, ha="center", va="center",
+                fontsize=9, color="#333333", parse_math=False)
+        return
+    ax.tick_params(labelsize=8)
+    ax.set_ylabel("z (standard deviations above chance)", fontsize=9)
+    z = profile.z
+    finite = z[np.isfinite(z)]
+    top = max([*finite.tolist(), threshold or 0.0, 1.0])
+    bottom = min([*finite.tolist(), 0.0])
+    ax.plot(profile.alignments, z, color=PROFILE_COLOR, linewidth=0.9)
+    ax.set_xlim(-0.03 * profile.hop, 1.03 * profile.hop)  # a spike at 0 (or hop - 1) clear of the axis
+    ax.set_ylim(bottom - 0.05 * (top - bottom), top + 0.22 * (top - bottom))
+    ax.set_xlabel(f"alignment (samples, mod {profile.hop})", fontsize=9)
+    if threshold is not None:
+        ax.axhline(threshold, color=THRESHOLD_COLOR, linestyle=(0, (4, 3)), linewidth=1.0)
+        ax.text(1.0, threshold, f"proof from z {threshold:g} ", transform=ax.get_yaxis_transform(), ha="right",
+                va="bottom", fontsize=8, color=THRESHOLD_COLOR, parse_math=False)
+    alignment = result.grid_alignment if result.grid_alignment is not None else profile.peak
+    if alignment is not None:
+        spike = profile.at(alignment)
+        measured = math.isfinite(spike)
+        y = spike if measured else top
+        ax.plot([alignment], [y], marker="v", markersize=7, color=SPIKE_COLOR, linestyle="none")
+        right = alignment > 0.6 * profile.hop
+        label = f"{name} at {alignment}, z {spike:.1f}" if measured else f"{name} at {alignment} (too quiet here)"
+        ax.annotate(label, (alignment, y), xytext=(-6 if right else 6, 4),
+                    textcoords="offset points", ha="right" if right else "left", va="bottom", fontsize=9,
+                    color=SPIKE_COLOR, fontweight="bold", parse_math=False)
+    caption = f"z of {profile.sign}, {profile.channel};\n{profile.read}"
+    if verdict_z:
+        caption += f"\n({verdict_z} is the detector's own reading)"
+    ax.text(-0.2, -0.16, caption, transform=ax.transAxes, ha="left", va="top", fontsize=7, color="#333333",
+            parse_math=False)
 
 
 def _khz_locator(nyquist_khz: float):

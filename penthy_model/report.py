@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .plots import INSTALL_HINT, printable
+from .plots import INSTALL_HINT, printable, shows_proof
 from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result, explain
 
 # Suspects first: transcoded, then files that could not be read, then the undecided.
@@ -204,7 +204,8 @@ def _row(rank: int, r: Result, picture: Path | None, with_pictures: bool) -> str
         _cell(_esc(reason) if reason else "", reason or ""),
     ]
     if with_pictures:
-        cells.append(f"<td>{_thumbnail(picture, name)}</td>")
+        what = f"spectrogram and {r.codec} grid proof" if shows_proof(r) else "spectrogram"
+        cells.append(f"<td>{_thumbnail(picture, f'{what} of {name}')}</td>")
     return f'<tr class="{_esc(r.verdict)}">{"".join(cells)}</tr>'
 
 
@@ -219,7 +220,7 @@ def _bits_cell(r: Result) -> str:
     return _cell(text, r.bits_effective or r.bits, "num")
 
 
-def _thumbnail(picture: Path | None, name: str) -> str:
+def _thumbnail(picture: Path | None, alt: str) -> str:
     if picture is None:
         return DASH
     try:
@@ -227,4 +228,4 @@ def _thumbnail(picture: Path | None, name: str) -> str:
     except OSError:
         return DASH
     uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-    return f'<img class="thumb" src="{uri}" alt="spectrogram of {_esc(name)}" loading="lazy">'
+    return f'<img class="thumb" src="{uri}" alt="{_esc(alt)}" loading="lazy">'

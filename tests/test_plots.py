@@ -49,7 +49,7 @@ def band_brightness(png: Path, result: Result, low_khz: float, high_khz: float) 
 
     pixels = matplotlib.image.imread(png)[..., :3]
     height, width = pixels.shape[:2]
-    left, bottom, w, h = plots.SPECTRUM_RECT
+    left, bottom, w, h = plots.layout(result).spectrum  # narrower beside a codec grid's proof
     nyquist = result.sample_rate / 2000.0
     count, gap = len(result.window_starts), plots.WINDOW_GAP
 
