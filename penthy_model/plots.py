@@ -25,6 +25,7 @@ import io
 import math
 import os
 import re
+import textwrap
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -59,6 +60,7 @@ PROFILE_COLOR = "#1565c0"  # the grid's z across alignments (no blue in the spec
 SPIKE_COLOR = "#c62828"
 THRESHOLD_COLOR = "#555555"
 PALETTE_COLORS = 256  # the PNG is stored with a palette of this many colours (keeps it small)
+FACTS_CHARS = 200  # characters of the facts line under the title before it wraps (two lines at most)
 NAME_CHARS = 60  # most characters of the audio file name kept in the picture's name
 
 
@@ -340,11 +342,12 @@ def _rectangle(left: float, width: float, colour):
 def _titles(fig, result: Result) -> None:
     score = "–" if result.score is None or not math.isfinite(result.score) else f"{result.score:.3f}"
     name = printable(os.path.basename(result.path))
-    fig.text(0.055, 0.955, f"{result.verdict.upper()}  ·  score {score}  ·  {name}", fontsize=13,
+    fig.text(0.055, 0.963, f"{result.verdict.upper()}  ·  score {score}  ·  {name}", fontsize=13,
              fontweight="bold", color=VERDICT_COLORS.get(result.verdict, "#000000"), ha="left", va="center",
              parse_math=False)
-    fig.text(0.055, 0.912, printable(" · ".join(facts(result))), fontsize=9, color="#333333", ha="left",
-             va="center", parse_math=False)
+    lines = textwrap.wrap(printable(" · ".join(facts(result))), FACTS_CHARS, max_lines=2, placeholder=" …")
+    fig.text(0.055, 0.938, "\n".join(lines), fontsize=8, color="#333333", ha="left", va="top",
+             linespacing=1.25, parse_math=False)
 
 
 def facts(result: Result) -> list[str]:
