@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from penthy_model.demo import music  # noqa: F401  (the tests' music is the demo's)
@@ -91,3 +94,18 @@ def interrupt_second_analysis(monkeypatch) -> list:
 
     monkeypatch.setattr(Analyzer, "analyze", analyze)
     return calls
+
+
+def need(*tools: str) -> None:
+    """Skip the test unless every command in ``tools`` is installed."""
+    for tool in tools:
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+
+
+def ffmpeg_has(encoder: str) -> bool:
+    """Whether ffmpeg is installed and lists ``encoder`` among its encoders."""
+    if shutil.which("ffmpeg") is None:
+        return False
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
+    return any(line.split()[1:2] == [encoder] for line in out.splitlines() if len(line.split()) > 1)

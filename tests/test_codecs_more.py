@@ -3,13 +3,11 @@ encoder's decode, names the codec, and finds nothing in the same music before en
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 import soundfile as sf
-from helpers import music, write_flac
+from helpers import ffmpeg_has, music, need, write_flac
 
 from penthy_model.audio import read_windows
 from penthy_model.evidence import ac3, layer2, opus, wma
@@ -23,18 +21,6 @@ THRESHOLDS = {**CODEC_MIN_Z, "layer2": CODEC_MIN_Z["subband"]}  # the policy's d
 SECONDS = 10.0  # enough for the engine's 12 windows at 44.1 and 48 kHz
 
 
-def _need(tool: str) -> None:
-    if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed")
-
-
-def _ffmpeg_has(encoder: str) -> bool:
-    if shutil.which("ffmpeg") is None:
-        return False
-    out = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
-    return any(line.split()[1:2] == [encoder] for line in out.splitlines() if len(line.split()) > 1)
-
-
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory):
     d = tmp_path_factory.mktemp("codecs_more")
@@ -45,11 +31,11 @@ def _fake(src, tmp_path, condition: str):
     cond = fakes.MORE_CONDITIONS[condition]
     if cond.tool == "ffmpeg":
         encoder = cond.args[cond.args.index("-c:a") + 1]
-        if not _ffmpeg_has(encoder):
+        if not ffmpeg_has(encoder):
             pytest.skip(f"ffmpeg has no {encoder} encoder")
     else:
-        _need(cond.tool)
-        _need("ffmpeg")
+        need(cond.tool)
+        need("ffmpeg")
     dst = tmp_path / f"{condition}.flac"
     fakes.make_fake(src, dst, cond)
     return dst

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
-from helpers import music, write_flac
+from helpers import ffmpeg_has, music, need, write_flac
 
 from penthy_model import plots
 from penthy_model.analyze import Analyzer
@@ -25,19 +23,6 @@ from penthy_model.training import fakes
 SECONDS = 10.0
 
 
-def _need(*tools: str) -> None:
-    for tool in tools:
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
-
-
-def _ffmpeg_has(encoder: str) -> bool:
-    if shutil.which("ffmpeg") is None:
-        return False
-    out = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
-    return any(line.split()[1:2] == [encoder] for line in out.splitlines() if len(line.split()) > 1)
-
-
 @pytest.fixture(scope="module")
 def source(tmp_path_factory):
     return write_flac(tmp_path_factory.mktemp("proof") / "music.flac", music(SECONDS, seed=21))
@@ -46,7 +31,7 @@ def source(tmp_path_factory):
 @pytest.fixture(scope="module")
 def mp3_320(source):
     """LAME at 320 kbit/s with its low-pass off: content to 22 kHz, no cutoff to see."""
-    _need("lame", "ffmpeg")
+    need("lame", "ffmpeg")
     dst = source.with_name("mp3_320_nolowpass.flac")
     fakes.make_fake(source, dst, "mp3_320_nolowpass_lame")
     return dst
@@ -88,7 +73,7 @@ def test_mp3_profile_spikes_at_the_detectors_alignment(analysed):
 @pytest.mark.parametrize("condition,codec", [("aac_256", "aac"), ("vorbis_q6", "vorbis")])
 def test_mdct_profiles_spike_where_the_detector_found_the_grid(source, tmp_path, model_path, condition, codec):
     encoder = fakes.CONDITIONS[condition].args[1]
-    if not _ffmpeg_has(encoder):
+    if not ffmpeg_has(encoder):
         pytest.skip(f"ffmpeg has no {encoder} encoder")
     path = tmp_path / f"{condition}.flac"
     fakes.make_fake(source, path, condition)
@@ -108,7 +93,7 @@ def test_mdct_profiles_spike_where_the_detector_found_the_grid(source, tmp_path,
 @pytest.mark.parametrize("condition,codec", [("ac3_384", "ac3"), ("mp2_384", "mp2")])
 def test_ac3_and_subband_profiles(source, tmp_path, condition, codec):
     encoder = fakes.MORE_CONDITIONS[condition].args[1]
-    if not _ffmpeg_has(encoder):
+    if not ffmpeg_has(encoder):
         pytest.skip(f"ffmpeg has no {encoder} encoder")
     path = tmp_path / f"{condition}.flac"
     fakes.make_fake(source, path, condition)
