@@ -43,7 +43,7 @@ NEIGHBOURS = (-1, 1)  # the notch is measured against these alignments...
 FAR = (32,)  # ...and against these: an MP2 decode (32-sample subband grid) has notches every 32
 LEAKAGE = 0.5  # a block counts where its neighbours carry this much energy above 20 kHz (16-bit
 # steps squared per coefficient; the decode's rounding noise, pre-emphasised, gives 0.14)
-CONFIRM_BLOCKS = 16  # blocks per window the confirmation reads (every other one, to the end)
+CONFIRM_BLOCKS = 32  # blocks per window the notch is measured on (every one, to the end)
 FLOOR = 0.05  # energy floor (16-bit steps squared) of the log ratio
 SPREAD = 1.0  # the unit of the z (a log ratio of one e-fold)
 CLIP = 4.0  # no block counts for more than this many e-folds
@@ -77,8 +77,8 @@ def high_energy(blocks: np.ndarray) -> np.ndarray:
 
 
 def log_ratios(samples: np.ndarray, starts: list[int], alignment: int) -> np.ndarray:
-    """Per block at ``alignment`` (after each window's first 3 frames, every other block,
-    at most CONFIRM_BLOCKS per window) whose NEIGHBOURS carry LEAKAGE: log of its energy
+    """Per block at ``alignment`` (after each window's first 3 frames, every block, at
+    most CONFIRM_BLOCKS per window) whose NEIGHBOURS carry LEAKAGE: log of its energy
     above 20 kHz over the mean at its NEIGHBOURS, or over the mean at the FAR alignments,
     whichever notch is shallower."""
     out = []
@@ -90,7 +90,7 @@ def log_ratios(samples: np.ndarray, starts: list[int], alignment: int) -> np.nda
     for x, start in zip(samples, starts):
         y = _emphasised(x)
         s0 = first + (alignment - (int(start) + 1) - first) % FRAME
-        k = np.arange(0, (len(y) - 2 * FRAME - s0 - reach) // FRAME + 1, 2)[:CONFIRM_BLOCKS]
+        k = np.arange((len(y) - 2 * FRAME - s0 - reach) // FRAME + 1)[:CONFIRM_BLOCKS]
         if len(k) == 0:
             continue
         idx = s0 + FRAME * k[:, None] + shifts[None, :]
