@@ -125,15 +125,16 @@ def lattice_sums(coefs: np.ndarray, step: float) -> np.ndarray:
     chance. The weight rises from 0 at LATTICE_FROM steps to 1 at LATTICE_FULL, so that a
     smooth distribution of sizes gives nothing either (a coefficient near zero sits on
     every lattice)."""
-    mag = np.abs(coefs)
-    w = np.clip(mag * np.float32(1 / ((LATTICE_FULL - LATTICE_FROM) * step))
-                - np.float32(LATTICE_FROM / (LATTICE_FULL - LATTICE_FROM)), 0, 1)
-    c1 = np.cos(mag * np.float32(2 * np.pi / step))
+    steps = np.abs(coefs) * np.float32(1 / step)
+    span = LATTICE_FULL - LATTICE_FROM
+    w = np.clip(steps * np.float32(1 / span) - np.float32(LATTICE_FROM / span), 0, 1)
+    steps -= np.rint(steps)  # the phase, reduced first: a cosine of a small argument is cheap
+    c1 = np.cos(steps * np.float32(2 * np.pi))
     wc = w * c1
-    out = np.empty((4,) + mag.shape[:-1])
+    out = np.empty((4,) + coefs.shape[:-1])
     out[0] = w.sum(axis=-1)
     out[1] = wc.sum(axis=-1)
-    out[2] = (2 * wc * c1 - w).sum(axis=-1)  # cos(2x) = 2 cos(x)^2 - 1
+    out[2] = 2 * np.einsum("...i,...i->...", wc, c1) - out[0]  # cos(2x) = 2 cos(x)^2 - 1
     out[3] = np.einsum("...i,...i->...", w, w)
     return out
 
