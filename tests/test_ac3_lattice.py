@@ -1,6 +1,7 @@
-"""The AC3 mantissa lattice: high-rate AC3 decodes of sparse music, which leave too few
+"""The AC3 grid's mantissa lattice: high-rate AC3 decodes of sparse music, which leave too few
 coefficients at zero for the near-zero counts, are still named by the power-of-two lattice
-their coefficients sit on; the same music before encoding is not."""
+their coefficients sit on; the same music before encoding is not. A waveform that repeats
+in whole hops is not taken for a grid."""
 
 from __future__ import annotations
 
@@ -55,3 +56,16 @@ def test_sparse_music_at_448k_is_named_and_its_source_is_not(tmp_path):
     w = read_windows(src)
     z, _ = ac3.measure(w.samples, w.starts, w.sample_rate)
     assert not z >= CODEC_MIN_Z["ac3"] / 2
+
+
+@pytest.mark.parametrize("period", [64, 512])
+def test_a_waveform_repeating_in_whole_hops_is_not_a_grid(tmp_path, period):
+    """A square wave of 64 or 512 samples gives the same block at each alignment again and
+    again; its exact zeros once stood thousands of standard deviations "above chance"."""
+    sr = 44100
+    t = np.arange(10 * sr) / sr
+    square = 0.25 * np.sign(np.sin(2 * np.pi * sr / period * t + 0.1))
+    w = read_windows(write_flac(tmp_path / "square.flac", np.stack([square, square], 1), sr))
+    for thorough in (False, True):
+        z, _ = ac3.measure(w.samples, w.starts, w.sample_rate, thorough=thorough)
+        assert not z >= CODEC_MIN_Z["ac3"] / 2

@@ -12,7 +12,9 @@ a coefficient coded with an exponent and a k-bit (asymmetric) mantissa comes bac
 multiple of a power-of-two step whose scale the standard fixes, so at the coder's alignment
 the coefficients sit on that lattice (``mdctgrid.lattice_sums``); the z is the larger of the
 two signs. Where the decode is all but the source (sparse music at 640 kbit/s: 96-98% of the
-samples come back unchanged), nothing in it can tell.
+samples come back unchanged), nothing in it can tell. Blocks of a waveform that repeats in
+whole hops (a square wave of 64 samples) are not counted: every one of them would show the
+same exact zeros at one alignment (``mdctgrid.repeating``).
 ffmpeg's decoder keeps the encoder's delay, which puts the grid at 0 (known).
 Stereo is coded as left/right or, band by band, mid/side (rematrixing); left and right show
 the grid as well as all four (measured) at half the cost. See :mod:`penthy_model.evidence.mdctgrid` for the two looks and the z.
@@ -34,7 +36,7 @@ CODEC = "ac3"
 # AC3 and E-AC3 decodes at 192-640 kbit/s, 44.1 and 48 kHz).
 LATTICE = 2.0 * np.sqrt(2.0)
 GRID = Grid(CODEC, block=512, hop=256, window=kbd_window(512, 5.0), scan_windows=1,
-            confirm_step=2, confirm_blocks=6, known=(0,), lattice=LATTICE)
+            confirm_step=2, confirm_blocks=6, known=(0,), lattice=LATTICE, repeats=4)
 # For files the network leaves undecided: the scan reads six windows, not one, so that a
 # decode the known decoders did not align (a trimmed start) is found from sparse music too.
 THOROUGH = replace(GRID, scan_windows=6)

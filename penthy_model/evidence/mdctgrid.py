@@ -67,6 +67,7 @@ class Grid:
     known: tuple[int, ...] = ()  # alignments always confirmed (where known decoders put the grid)
     mid_side: bool = False  # count mid and side too (coders that switch to them band by band)
     lattice: float = 0.0  # a mantissa-lattice step (16-bit steps) to test too (0: none); see lattice_sums
+    repeats: int = 0  # confirm no block that repeats 1..repeats hops away (0: no check); see repeating
 
 
 def kbd_window(n: int, alpha: float) -> np.ndarray:
@@ -229,9 +230,39 @@ def confirm(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
         idx = (s0[:, None] + grid.hop * k[None, :]).ravel()
         y = x.astype(np.float32) / np.float32(LSB)
         blocks = [sliding_window_view(c, grid.block)[idx] for c in _channels(y)]
-        c = block_counts(blocks, grid, sample_rate).reshape(len(counts), len(aligns), len(k))
-        counts += c.sum(axis=2)
+        c = block_counts(blocks, grid, sample_rate)
+        if grid.repeats:
+            c[:, repeating(y, idx, grid)] = 0
+        counts += c.reshape(len(counts), len(aligns), len(k)).sum(axis=2)
     return counts
+
+
+REPEAT_LSB = 2.0  # a block whose samples differ from those m hops away by under this (RMS) repeats
+REPEAT_STRIDE = 4  # ...judged on every this-many-th sample
+
+
+def repeating(y: np.ndarray, idx: np.ndarray, grid: Grid) -> np.ndarray:
+    """Which blocks (first samples ``idx`` in window ``y``, in 16-bit steps) repeat: their
+    samples come back, to within REPEAT_LSB RMS, 1 to ``grid.repeats`` hops later (or
+    earlier, where the window ends first). A signal periodic in a whole number of hops (a
+    square wave of 64 or 512 samples, a test tone) gives the same block again and again at
+    each alignment, so whatever one alignment shows (exact zeros where the waveform is
+    symmetric) it shows in every block: that is the waveform, not chance, and not a coder.
+    Those blocks are not counted."""
+    lo, hi = int(idx.min()), int(idx.max()) + grid.block
+    lags = np.arange(1, grid.repeats + 1) * grid.hop
+    lags = np.where(hi + lags <= len(y), lags, -lags)
+    lags = lags[(lo + lags >= 0) & (hi + lags <= len(y))]
+    if not len(lags):
+        return np.zeros(len(idx), bool)
+    step = REPEAT_STRIDE
+    span = y[lo:hi:step].reshape(-1, y.size // len(y))
+    diff = np.stack([span - y[lo + d:hi + d:step].reshape(span.shape) for d in lags])  # (lags, samples, channels)
+    energy = np.zeros((len(lags), len(span) + 1))
+    np.cumsum(np.einsum("lsc,lsc->ls", diff, diff), axis=1, out=energy[:, 1:])
+    first = (idx - lo + step - 1) // step  # the judged samples of each block
+    per_sample = (energy[:, first + grid.block // step] - energy[:, first]) / (grid.block // step * span.shape[1])
+    return (per_sample < REPEAT_LSB ** 2).any(axis=0)
 
 
 def grid_z(counts: np.ndarray, column: int, base: slice) -> float:
