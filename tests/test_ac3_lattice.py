@@ -69,3 +69,17 @@ def test_a_waveform_repeating_in_whole_hops_is_not_a_grid(tmp_path, period):
     for thorough in (False, True):
         z, _ = ac3.measure(w.samples, w.starts, w.sample_rate, thorough=thorough)
         assert not z >= CODEC_MIN_Z["ac3"] / 2
+
+
+def test_a_square_wave_under_music_is_not_a_grid_in_the_thorough_scan(tmp_path):
+    """Music over a square wave of 32 samples: the six-window scan finds an alignment where
+    the wave's harmonics make equal pairs (z 40 before the check), and as many a quarter,
+    half and three quarters of a hop away; a coder's grid is at one alignment only."""
+    from helpers import music
+
+    sr, n = 44100, 10 * 44100
+    wave = np.sign(np.sin(2 * np.pi * (np.arange(n) + 0.3) / 32))
+    x = 0.5 * music(10.0, sr=sr, seed=9) + 0.12 * np.stack([wave, wave], 1)
+    w = read_windows(write_flac(tmp_path / "square_music.flac", x, sr))
+    z, _ = ac3.measure(w.samples, w.starts, w.sample_rate, thorough=True)
+    assert not z >= CODEC_MIN_Z["ac3"] / 2

@@ -68,6 +68,7 @@ class Grid:
     mid_side: bool = False  # count mid and side too (coders that switch to them band by band)
     lattice: float = 0.0  # a mantissa-lattice step (16-bit steps) to test too (0: none); see lattice_sums
     repeats: int = 0  # confirm no block that repeats 1..repeats hops away (0: no check); see repeating
+    congruent: tuple[int, ...] = ()  # shifts a scan candidate must also stand above (see measure)
 
 
 def kbd_window(n: int, alpha: float) -> np.ndarray:
@@ -310,12 +311,27 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
     candidates = list(dict.fromkeys([*grid.known, *found]))
     if not candidates:
         return float("nan"), None
-    aligns = np.concatenate([candidates, baseline(grid.hop, candidates, grid.baseline)])
+    base_aligns = baseline(grid.hop, candidates, grid.baseline)
+    # A candidate only the scan found must also stand above its own alignment shifted by
+    # ``grid.congruent``: a waveform periodic in a divisor of the hop (a square wave of 32 or
+    # 64 samples under the music) shows its equal pairs at every alignment that shift away,
+    # a coder at one.
+    shifted = [[(a + s) % grid.hop for s in grid.congruent] if a not in grid.known else [] for a in candidates]
+    aligns = np.concatenate([candidates, base_aligns, *[np.array(s, int) for s in shifted]]).astype(int)
     confirmed = confirm(samples, starts, sample_rate, grid, aligns)
-    base = slice(len(candidates), None)
+    base = slice(len(candidates), len(candidates) + len(base_aligns))
+
+    def z_at(column: int) -> float:
+        return float(np.nanmax([grid_z(confirmed, column, base), lattice_z(confirmed, column, base), -np.inf]))
+
     best = (float("nan"), None)
+    column = len(candidates) + len(base_aligns)
     for i, alignment in enumerate(candidates):
-        z = float(np.nanmax([grid_z(confirmed, i, base), lattice_z(confirmed, i, base), -np.inf]))
+        z = z_at(i)
+        if shifted[i]:
+            others = [z_at(c) for c in range(column, column + len(shifted[i]))]
+            column += len(shifted[i])
+            z -= max([0.0, *[o for o in others if np.isfinite(o)]])
         if np.isfinite(z) and not best[0] >= z:
             best = (z, int(alignment))
     return best
