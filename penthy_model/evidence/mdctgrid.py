@@ -66,6 +66,9 @@ class Grid:
     baseline: int = BASELINE  # alignments the candidates are measured against
     known: tuple[int, ...] = ()  # alignments always confirmed (where known decoders put the grid)
     mid_side: bool = False  # count mid and side too (coders that switch to them band by band)
+    lattice: float = 0.0  # a mantissa-lattice step (16-bit steps) to test too (0: none); see lattice_sums
+    repeats: int = 0  # confirm no block that repeats 1..repeats hops away (0: no check); see repeating
+    congruent: tuple[int, ...] = ()  # shifts a scan candidate must also stand above (see measure)
 
 
 def kbd_window(n: int, alpha: float) -> np.ndarray:
@@ -87,16 +90,55 @@ def _channels(x: np.ndarray) -> list[np.ndarray]:
     return [x.mean(axis=1)]
 
 
+def rows(grid: Grid) -> int:
+    """How many count rows ``block_counts`` gives for ``grid``."""
+    return 4 + (len(LATTICE_ROWS) if grid.lattice else 0)
+
+
 def block_counts(blocks: list[np.ndarray], grid: Grid, sample_rate: int) -> np.ndarray:
-    """(4, B) per block, summed over left, right, mid and side (or the mix): active
-    coefficients, near-zero ones among them, pairs of big ones, equal pairs among them.
-    ``blocks`` holds one (B, block) array per channel, in 16-bit steps."""
+    """(rows, B) per block, summed over left, right, mid and side (or the mix): active
+    coefficients, near-zero ones among them, pairs of big ones, equal pairs among them, and
+    where the grid has a lattice, ``lattice_sums``. ``blocks`` holds one (B, block) array per
+    channel, in 16-bit steps."""
     coefs = np.stack([mdct(b, grid.window) for b in blocks])  # (channels, B, hop)
     if len(blocks) == 2 and grid.mid_side:
         coefs = np.concatenate([coefs, ((coefs[0] + coefs[1]) * 0.5)[None], ((coefs[0] - coefs[1]) * 0.5)[None]])
     lo = int(LOW_HZ / (sample_rate / 2) * grid.hop)
     hi = min(grid.hop, int(grid.high_hz / (sample_rate / 2) * grid.hop))
-    return lean_counts(coefs, lo, hi).sum(axis=1)
+    counts = lean_counts(coefs, lo, hi).sum(axis=1)
+    if not grid.lattice:
+        return counts
+    return np.concatenate([counts, lattice_sums(coefs[..., 1:hi], grid.lattice).sum(axis=1)])
+
+
+# Rows of ``lattice_sums``: the weight, the weighted cosines at the step and at half of it,
+# the sum of squared weights.
+LATTICE_ROWS = ("weight", "cos", "cos_half", "weight2")
+LATTICE_FROM, LATTICE_FULL = 4.0, 8.0  # a coefficient counts from this many steps, fully from this many
+
+
+def lattice_sums(coefs: np.ndarray, step: float) -> np.ndarray:
+    """(4, ...) per row of ``coefs`` (last axis: coefficients, in 16-bit steps): how near
+    the coefficients sit to multiples of ``step`` and of ``step / 2``, as weighted sums of
+    cos(2 pi |c| / step) and cos(4 pi |c| / step). A coder that scales quantised mantissas by
+    powers of two (AC3's exponents) leaves each coefficient it coded with a step of ``step``
+    or more on that lattice, up to the decode's rounding (0.29 steps RMS: the cosine keeps
+    81% at 2.83 steps, 38% at 1.41); in any other audio the phase is uniform and the sums are
+    chance. The weight rises from 0 at LATTICE_FROM steps to 1 at LATTICE_FULL, so that a
+    smooth distribution of sizes gives nothing either (a coefficient near zero sits on
+    every lattice)."""
+    steps = np.abs(coefs) * np.float32(1 / step)
+    span = LATTICE_FULL - LATTICE_FROM
+    w = np.clip(steps * np.float32(1 / span) - np.float32(LATTICE_FROM / span), 0, 1)
+    steps -= np.rint(steps)  # the phase, reduced first: a cosine of a small argument is cheap
+    c1 = np.cos(steps * np.float32(2 * np.pi))
+    wc = w * c1
+    out = np.empty((4,) + coefs.shape[:-1])
+    out[0] = w.sum(axis=-1)
+    out[1] = wc.sum(axis=-1)
+    out[2] = 2 * np.einsum("...i,...i->...", wc, c1) - out[0]  # cos(2x) = 2 cos(x)^2 - 1
+    out[3] = np.einsum("...i,...i->...", w, w)
+    return out
 
 
 def lean_counts(coefs: np.ndarray, lo: int, hi: int, span: int = EQUAL_SPAN) -> np.ndarray:
@@ -125,9 +167,9 @@ def lean_counts(coefs: np.ndarray, lo: int, hi: int, span: int = EQUAL_SPAN) -> 
 
 
 def scan(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid) -> np.ndarray:
-    """(4, hop) counts (see ``block_counts``) per file alignment mod hop, from the first
+    """(rows, hop) counts (see ``block_counts``) per file alignment mod hop, from the first
     ``block + hop - 1`` samples of up to ``grid.scan_windows`` windows."""
-    counts = np.zeros((4, grid.hop))
+    counts = np.zeros((rows(grid), grid.hop))
     n = grid.block + grid.hop - 1
     if samples.shape[1] < n:
         return counts
@@ -137,7 +179,7 @@ def scan(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid) -
         blocks = [sliding_window_view(c, grid.block) for c in _channels(x)]
         c = block_counts(blocks, grid, sample_rate)
         at = (int(starts[i]) + np.arange(c.shape[1])) % grid.hop
-        for row in range(4):
+        for row in range(len(counts)):
             counts[row] += np.bincount(at, c[row], grid.hop)
     return counts
 
@@ -149,10 +191,14 @@ def _robust(share: np.ndarray) -> np.ndarray:
 
 
 def candidate(counts: np.ndarray) -> int:
-    """The alignment whose near-zero and equal-pair shares together stand highest."""
+    """The alignment whose near-zero and equal-pair shares (and lattice cosines, where
+    counted) together stand highest."""
     zero = counts[1] / np.maximum(counts[0], 1)
     equal = counts[3] / np.maximum(counts[2], 1)
-    return int(np.argmax(_robust(zero) + _robust(equal)))
+    score = _robust(zero) + _robust(equal)
+    if len(counts) > 4:
+        score += _robust(counts[5] / np.maximum(counts[4], 1))
+    return int(np.argmax(score))
 
 
 def baseline(hop: int, candidates: list[int], count: int = BASELINE) -> np.ndarray:
@@ -168,10 +214,10 @@ def baseline(hop: int, candidates: list[int], count: int = BASELINE) -> np.ndarr
 
 def confirm(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid,
             aligns: np.ndarray) -> np.ndarray:
-    """(4, len(aligns)) counts at each alignment, from the samples of each window after the
+    """(rows, len(aligns)) counts at each alignment, from the samples of each window after the
     scan's (``confirm_windows`` windows, every ``confirm_step``-th block, at most
     ``confirm_blocks`` blocks of each alignment)."""
-    counts = np.zeros((4, len(aligns)))
+    counts = np.zeros((rows(grid), len(aligns)))
     first = grid.block + grid.hop - 1
     length = samples.shape[1]
     pick = np.unique(np.linspace(0, len(samples) - 1, min(grid.confirm_windows, len(samples))).round().astype(int))
@@ -185,9 +231,39 @@ def confirm(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
         idx = (s0[:, None] + grid.hop * k[None, :]).ravel()
         y = x.astype(np.float32) / np.float32(LSB)
         blocks = [sliding_window_view(c, grid.block)[idx] for c in _channels(y)]
-        c = block_counts(blocks, grid, sample_rate).reshape(4, len(aligns), len(k))
-        counts += c.sum(axis=2)
+        c = block_counts(blocks, grid, sample_rate)
+        if grid.repeats:
+            c[:, repeating(y, idx, grid)] = 0
+        counts += c.reshape(len(counts), len(aligns), len(k)).sum(axis=2)
     return counts
+
+
+REPEAT_LSB = 2.0  # a block whose samples differ from those m hops away by under this (RMS) repeats
+REPEAT_STRIDE = 4  # ...judged on every this-many-th sample
+
+
+def repeating(y: np.ndarray, idx: np.ndarray, grid: Grid) -> np.ndarray:
+    """Which blocks (first samples ``idx`` in window ``y``, in 16-bit steps) repeat: their
+    samples come back, to within REPEAT_LSB RMS, 1 to ``grid.repeats`` hops later (or
+    earlier, where the window ends first). A signal periodic in a whole number of hops (a
+    square wave of 64 or 512 samples, a test tone) gives the same block again and again at
+    each alignment, so whatever one alignment shows (exact zeros where the waveform is
+    symmetric) it shows in every block: that is the waveform, not chance, and not a coder.
+    Those blocks are not counted."""
+    lo, hi = int(idx.min()), int(idx.max()) + grid.block
+    lags = np.arange(1, grid.repeats + 1) * grid.hop
+    lags = np.where(hi + lags <= len(y), lags, -lags)
+    lags = lags[(lo + lags >= 0) & (hi + lags <= len(y))]
+    if not len(lags):
+        return np.zeros(len(idx), bool)
+    step = REPEAT_STRIDE
+    span = y[lo:hi:step].reshape(-1, y.size // len(y))
+    diff = np.stack([span - y[lo + d:hi + d:step].reshape(span.shape) for d in lags])  # (lags, samples, channels)
+    energy = np.zeros((len(lags), len(span) + 1))
+    np.cumsum(np.einsum("lsc,lsc->ls", diff, diff), axis=1, out=energy[:, 1:])
+    first = (idx - lo + step - 1) // step  # the judged samples of each block
+    per_sample = (energy[:, first + grid.block // step] - energy[:, first]) / (grid.block // step * span.shape[1])
+    return (per_sample < REPEAT_LSB ** 2).any(axis=0)
 
 
 def grid_z(counts: np.ndarray, column: int, base: slice) -> float:
@@ -203,6 +279,25 @@ def grid_z(counts: np.ndarray, column: int, base: slice) -> float:
     return max(out) if out else float("nan")
 
 
+def lattice_z(counts: np.ndarray, column: int, base: slice) -> float:
+    """The larger of the lattice z (at the step and at half of it) of alignment ``column``
+    over the ``base`` columns: how far its weighted mean cosine stands above theirs, in
+    their spread, floored by the spread chance gives a mean of that many weights (uniform
+    phases: sqrt(sum w^2 / 2) / sum w). NaN without lattice rows or with under MIN_ACTIVE
+    weight."""
+    if len(counts) <= 4:
+        return float("nan")
+    weight, weight2 = counts[4], counts[7]
+    if weight[column] < MIN_ACTIVE or weight[base].min() < MIN_ACTIVE:
+        return float("nan")
+    floor = float(np.sqrt(weight2[column] / 2) / weight[column])
+    out = []
+    for row in (5, 6):
+        share = counts[row] / weight
+        out.append(float((share[column] - share[base].mean()) / max(float(share[base].std()), floor)))
+    return max(out)
+
+
 def measure(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid) -> tuple[float, int | None]:
     """(z, alignment): the best of the scan's candidate and the grid's ``known`` alignments
     (mod hop, from the file's first sample) and how far it stands above the baseline in the
@@ -216,12 +311,27 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
     candidates = list(dict.fromkeys([*grid.known, *found]))
     if not candidates:
         return float("nan"), None
-    aligns = np.concatenate([candidates, baseline(grid.hop, candidates, grid.baseline)])
+    base_aligns = baseline(grid.hop, candidates, grid.baseline)
+    # A candidate only the scan found must also stand above its own alignment shifted by
+    # ``grid.congruent``: a waveform periodic in a divisor of the hop (a square wave of 32 or
+    # 64 samples under the music) shows its equal pairs at every alignment that shift away,
+    # a coder at one.
+    shifted = [[(a + s) % grid.hop for s in grid.congruent] if a not in grid.known else [] for a in candidates]
+    aligns = np.concatenate([candidates, base_aligns, *[np.array(s, int) for s in shifted]]).astype(int)
     confirmed = confirm(samples, starts, sample_rate, grid, aligns)
-    base = slice(len(candidates), None)
+    base = slice(len(candidates), len(candidates) + len(base_aligns))
+
+    def z_at(column: int) -> float:
+        return float(np.nanmax([grid_z(confirmed, column, base), lattice_z(confirmed, column, base), -np.inf]))
+
     best = (float("nan"), None)
+    column = len(candidates) + len(base_aligns)
     for i, alignment in enumerate(candidates):
-        z = grid_z(confirmed, i, base)
+        z = z_at(i)
+        if shifted[i]:
+            others = [z_at(c) for c in range(column, column + len(shifted[i]))]
+            column += len(shifted[i])
+            z -= max([0.0, *[o for o in others if np.isfinite(o)]])
         if np.isfinite(z) and not best[0] >= z:
             best = (z, int(alignment))
     return best
