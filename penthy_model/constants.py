@@ -80,9 +80,10 @@ MP3_GRID_MIN_Z = 10.0  # MP3 (near-zero lines or equal pairs): max(10, 2 x 4.19)
 # is the highest z over the genuine selection files of issues 24-26 and the other codecs'
 # decodes (G: AC3 4.18, WMA 5.75, subband 4.84, Opus under 0). A 1.5 margin was tried first and
 # proved too thin: genuine clips of other synthesis reached 7.9 (AC3) and 9.0 (WMA).
-# AC3 with its mantissa lattice and, on undecided files, a six-window scan: max(8.5, 2 x 5.02),
-# 5.02 being a genuine issue-25 selection clip (noise bursts) in the thorough pass.
-CODEC_MIN_Z = {"aac": GRID_MIN_Z, "vorbis": GRID_MIN_Z, "mp3": MP3_GRID_MIN_Z, "ac3": 10.5, "wma": 11.5,
+# AC3 with its mantissa lattice, a six-window scan on undecided files, and every alignment
+# held above its quarter-hop shifts: max(8.5, 2 x 3.43), 3.43 being a genuine issue-25
+# selection clip (noise bursts); before the shift check G was 5.02 and the level 10.5.
+CODEC_MIN_Z = {"aac": GRID_MIN_Z, "vorbis": GRID_MIN_Z, "mp3": MP3_GRID_MIN_Z, "ac3": 8.5, "wma": 11.5,
                "opus": 6.0, "mp2": 10.0, "musepack": 10.0, "subband": 10.0}
 # A detector stops reading once a codec stands this far above chance (the answer is clear),
 # or, after its screen, when every codec it measures is under this share of its threshold.

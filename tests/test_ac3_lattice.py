@@ -5,12 +5,10 @@ in whole hops is not taken for a grid."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
-from helpers import sparse_music, write_flac
+from helpers import ffmpeg_has, sparse_music, write_flac
 
 from penthy_model.audio import read_windows
 from penthy_model.constants import CODEC_MIN_Z
@@ -34,18 +32,11 @@ def test_lattice_sums_see_a_power_of_two_lattice_and_not_chance():
     assert abs(cos / weight) < 0.05 and abs(half / weight) < 0.05
 
 
-def _ffmpeg_has(encoder: str) -> bool:
-    if shutil.which("ffmpeg") is None:
-        return False
-    out = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
-    return any(line.split()[1:2] == [encoder] for line in out.splitlines() if len(line.split()) > 1)
-
-
 def test_sparse_music_at_448k_is_named_and_its_source_is_not(tmp_path):
     """Sparse (11 kHz low-passed) music through ffmpeg's AC3 at 448 kbit/s: the near-zero
     counts stand at z 2-6 there; the lattice names it. (At 640 kbit/s the same music decodes
     to 96-98% of its samples unchanged: no reading of the decode can tell it.)"""
-    if not _ffmpeg_has("ac3"):
+    if not ffmpeg_has("ac3"):
         pytest.skip("ffmpeg has no ac3 encoder")
     src = write_flac(tmp_path / "sparse.flac", sparse_music(10.0, seed=3), 44100)
     dst = tmp_path / "sparse_ac3_448.flac"
@@ -83,3 +74,19 @@ def test_a_square_wave_under_music_is_not_a_grid_in_the_thorough_scan(tmp_path):
     w = read_windows(write_flac(tmp_path / "square_music.flac", x, sr))
     z, _ = ac3.measure(w.samples, w.starts, w.sample_rate, thorough=True)
     assert not z >= CODEC_MIN_Z["ac3"] / 2
+
+
+@pytest.mark.parametrize("period", [256, 512])
+def test_a_wave_of_a_hop_or_two_under_music_is_not_a_grid(tmp_path, period):
+    """Music over a square wave of 256 or 512 samples (172 or 86 Hz at 44.1 kHz, a wavetable's
+    own pitch): its exact zeros stood at the known alignment 0 at z 13-16, above the threshold,
+    and as high a quarter and half a hop away; a coder's grid is one spike."""
+    from helpers import music
+
+    sr, n = 44100, 10 * 44100
+    wave = np.sign(np.sin(2 * np.pi * (np.arange(n) + 0.3) / period))
+    x = 0.5 * music(10.0, sr=sr, seed=9) + 0.12 * np.stack([wave, wave], 1)
+    w = read_windows(write_flac(tmp_path / "wave_music.flac", x, sr))
+    for thorough in (False, True):
+        z, _ = ac3.measure(w.samples, w.starts, w.sample_rate, thorough=thorough)
+        assert not z >= CODEC_MIN_Z["ac3"] / 2

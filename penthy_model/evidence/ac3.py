@@ -35,14 +35,15 @@ CODEC = "ac3"
 # sqrt(2) * 2^j for some whole j (measured: the phase peaks at exactly half an octave on
 # AC3 and E-AC3 decodes at 192-640 kbit/s, 44.1 and 48 kHz).
 LATTICE = 2.0 * np.sqrt(2.0)
+# Every alignment found, the known one included, must stand above its shifts by a quarter,
+# half and three quarters of a hop: a square wave of 32 or 64 samples under music showed z
+# 40-65 at an alignment the wider scan found, one of 256 or 512 samples z 13-16 at 0, and as
+# much at those shifts, where a coder's grid is one spike.
 GRID = Grid(CODEC, block=512, hop=256, window=kbd_window(512, 5.0), scan_windows=1,
-            confirm_step=2, confirm_blocks=6, known=(0,), lattice=LATTICE, repeats=4)
+            confirm_step=2, confirm_blocks=6, known=(0,), lattice=LATTICE, repeats=4, congruent=(64, 128, 192))
 # For files the network leaves undecided: the scan reads six windows, not one, so that a
-# decode the known decoders did not align (a trimmed start) is found from sparse music too;
-# what it finds must stand above its shifts by a quarter, half and three quarters of a hop
-# (a square wave of 32 or 64 samples under music showed z 40-65 at the alignment the wider
-# scan found, and as much at those shifts).
-THOROUGH = replace(GRID, scan_windows=6, congruent=(64, 128, 192))
+# decode the known decoders did not align (a trimmed start) is found from sparse music too.
+THOROUGH = replace(GRID, scan_windows=6)
 
 
 def measure(samples: np.ndarray, starts: list[int], sample_rate: int,

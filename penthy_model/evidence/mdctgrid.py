@@ -68,7 +68,7 @@ class Grid:
     mid_side: bool = False  # count mid and side too (coders that switch to them band by band)
     lattice: float = 0.0  # a mantissa-lattice step (16-bit steps) to test too (0: none); see lattice_sums
     repeats: int = 0  # confirm no block that repeats 1..repeats hops away (0: no check); see repeating
-    congruent: tuple[int, ...] = ()  # shifts a scan candidate must also stand above (see measure)
+    congruent: tuple[int, ...] = ()  # shifts a candidate must also stand above (see measure)
 
 
 def kbd_window(n: int, alpha: float) -> np.ndarray:
@@ -312,11 +312,11 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
     if not candidates:
         return float("nan"), None
     base_aligns = baseline(grid.hop, candidates, grid.baseline)
-    # A candidate only the scan found must also stand above its own alignment shifted by
-    # ``grid.congruent``: a waveform periodic in a divisor of the hop (a square wave of 32 or
-    # 64 samples under the music) shows its equal pairs at every alignment that shift away,
-    # a coder at one.
-    shifted = [[(a + s) % grid.hop for s in grid.congruent] if a not in grid.known else [] for a in candidates]
+    # Every candidate must also stand above its own alignment shifted by ``grid.congruent``:
+    # a waveform periodic in a divisor of the hop (a square wave of 32 to 512 samples under
+    # the music) shows its equal pairs or its exact zeros at every alignment that shift away
+    # (the known one included), a coder at one.
+    shifted = [[(a + s) % grid.hop for s in grid.congruent] for a in candidates]
     aligns = np.concatenate([candidates, base_aligns, *[np.array(s, int) for s in shifted]]).astype(int)
     confirmed = confirm(samples, starts, sample_rate, grid, aligns)
     base = slice(len(candidates), len(candidates) + len(base_aligns))
