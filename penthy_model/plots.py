@@ -26,12 +26,13 @@ import math
 import os
 import re
 import textwrap
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .audio import read_windows
+from .constants import CODEC_MIN_Z
 from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
 
 INSTALL_HINT = "pip install 'penthy[plots]'"
@@ -62,8 +63,6 @@ THRESHOLD_COLOR = "#555555"
 PALETTE_COLORS = 256  # the PNG is stored with a palette of this many colours (keeps it small)
 FACTS_CHARS = 200  # characters of the facts line under the title before it wraps (two lines at most)
 NAME_CHARS = 60  # most characters of the audio file name kept in the picture's name
-
-
 
 
 @dataclass(frozen=True)
@@ -213,14 +212,8 @@ def save_plot(result: Result, directory, policy=None) -> Path | None:
 
 def codec_threshold(codec: str, policy=None) -> float | None:
     """The z at which ``codec``'s grid is proof, from ``policy`` (a ``verdict.Policy``) or
-    the policy's defaults."""
-    from .verdict import Policy
-
-    if policy is not None:
-        table = policy.codec_min_z
-    else:
-        table = next(f for f in fields(Policy) if f.name == "codec_min_z").default_factory()
-    return table.get(codec)
+    the policy's defaults (``constants.CODEC_MIN_Z``)."""
+    return (CODEC_MIN_Z if policy is None else policy.codec_min_z).get(codec)
 
 
 def _proof_panel(ax, result: Result, profile, threshold: float | None) -> None:

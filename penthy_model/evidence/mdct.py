@@ -158,19 +158,28 @@ def _codec_z(active: np.ndarray, small: np.ndarray, codecs: list[Codec], baselin
     return out
 
 
-def chunk_counts(x: np.ndarray, start: int, sample_rate: int) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+def chunk_counts(x: np.ndarray, start: int, sample_rate: int, offsets: np.ndarray | None = None,
+                 shapes=None) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
     """For a stretch (length, channels) in 16-bit steps that starts at sample ``start`` of
     the file, per window shape: active and near-zero coefficients (``near_zero_counts``),
     each (channels, alignments, blocks), in left, right, mid and side (a stereo stretch; the
     MDCT is linear, so mid and side are taken from the left and right coefficients) or in
-    its mix. None when the stretch holds no block."""
+    its mix. None when the stretch holds no block. By default each shape is applied at the
+    baseline alignments and those of the codecs using it (the detector's rows); with
+    ``offsets`` (file alignments mod HOP), every shape in ``shapes`` (default: all) at all
+    of them."""
     if len(x) < BLOCK + HOP - 1:
         return None
     lo = int(LOW_HZ / (sample_rate / 2) * HOP)
     mixes = [x[:, 0], x[:, 1]] if x.shape[1] == 2 else [x.mean(axis=1)]
-    blocks = np.stack([_blocks(np.asarray(m, np.float32), start, _OFFSETS) for m in mixes])
+    at = _OFFSETS if offsets is None else np.asarray(offsets)
+    blocks = np.stack([_blocks(np.asarray(m, np.float32), start, at) for m in mixes])
+    if offsets is None:
+        plan = {name: rows for name, (_, rows) in _BY_WINDOW.items()}
+    else:
+        plan = {name: slice(None) for name in (shapes or WINDOWS)}
     out = {}
-    for name, (_, rows) in _BY_WINDOW.items():
+    for name, rows in plan.items():
         coefs = mdct(blocks[:, rows], WINDOWS[name])  # (channels, alignments, blocks, HOP)
         if len(coefs) == 2:
             coefs = np.concatenate([coefs, (coefs[:1] + coefs[1:]) * 0.5, (coefs[:1] - coefs[1:]) * 0.5])

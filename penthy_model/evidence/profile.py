@@ -131,7 +131,6 @@ def _mp3(samples, starts, sample_rate, alignment) -> GridProfile:
 def _mdct(codec: str):
     def profile(samples, starts, sample_rate, alignment) -> GridProfile | None:
         from . import mdct
-        from .stats import LOW_HZ, near_zero_counts
 
         spec = next(c for c in mdct.CODECS if c.name.lower() == codec)
         hop = mdct.HOP
@@ -141,22 +140,15 @@ def _mdct(codec: str):
         centre = spec.offsets[0] if alignment is None else int(alignment) % hop
         aligns = np.unique(np.concatenate([
             np.arange(0, hop, MDCT_STEP), spec.offsets, (centre + np.arange(-AROUND, AROUND + 1)) % hop]))
-        lo = int(LOW_HZ / (sample_rate / 2) * hop)
-        stereo = samples.shape[2] == 2
-        channels = ("left", "right", "mid", "side") if stereo else ("mix",)
+        channels = ("left", "right", "mid", "side") if samples.shape[2] == 2 else ("mix",)
 
         def counts(at: np.ndarray, shapes) -> dict:
             """Per window shape: (2, channels, len(at)) active and near-zero coefficients."""
             out = {name: np.zeros((2, len(channels), len(at))) for name in shapes}
             for x, start in zip(samples, starts):
                 y = x[:length].astype(np.float32) / np.float32(LSB)
-                mixes = [y[:, 0], y[:, 1]] if stereo else [y.mean(axis=1)]
-                blocks = np.stack([mdct._blocks(m, int(start), at)[:, 0] for m in mixes])  # (ch, at, BLOCK)
-                for name in shapes:
-                    coefs = mdct.mdct(blocks, mdct.WINDOWS[name])
-                    if stereo:
-                        coefs = np.concatenate([coefs, (coefs[:1] + coefs[1:]) * 0.5, (coefs[:1] - coefs[1:]) * 0.5])
-                    out[name] += np.stack(near_zero_counts(coefs, lo))
+                for name, found in mdct.chunk_counts(y, int(start), sample_rate, at, shapes).items():
+                    out[name] += np.stack(found).sum(axis=-1)  # one block per alignment
             return out
 
         def strongest(at: np.ndarray, found: dict):
