@@ -255,19 +255,33 @@ def scan_counts(x: np.ndarray, start: int, sample_rate: int) -> tuple[np.ndarray
     ``start`` of the file: per alignment (mod 576 from the file's start), its active lines
     and the near-zero ones among them (as ``line_counts``, in the mix alone)."""
     n, k = np.zeros(GRANULE), np.zeros(GRANULE)
+    lines = every_alignment_lines(x)
+    if lines is None:
+        return n, k
+    mag = np.abs(lines[:, low_band(sample_rate):])
+    active = np.square(mag).sum(axis=-1) >= LINES * ACTIVE_LSB ** 2
+    small = np.where(active, np.count_nonzero(mag < SMALL_LSB, axis=-1), 0)
+    at = alignments(start)
+    n[at] = np.count_nonzero(active, axis=(1, 3)) * LINES
+    k[at] = small.sum(axis=(1, 3))
+    return n, k
+
+
+def every_alignment_lines(x: np.ndarray) -> np.ndarray | None:
+    """The lines of the granules at every alignment of a mono stretch (16-bit steps):
+    (32 phases, 32 bands, 18 starts, G, 18), phase p and start s being the file alignment
+    ``alignments(start)[p, s]``; None when the stretch is too short."""
     bands = band_samples(x)  # column c: output at sample 511 + c, alignment (start + c) mod 576
     per_phase = bands.shape[1] // BANDS
     if per_phase < 3 * LINES:
-        return n, k
-    phased = np.ascontiguousarray(bands[:, :per_phase * BANDS].reshape(BANDS, per_phase, BANDS).transpose(2, 0, 1))
-    lines = granule_lines(phased)[:, low_band(sample_rate):]  # (32 phases, bands, 18, G, 18)
-    mag = np.abs(lines)
-    active = np.square(mag).sum(axis=-1) >= LINES * ACTIVE_LSB ** 2
-    small = np.where(active, np.count_nonzero(mag < SMALL_LSB, axis=-1), 0)
-    alignment = (start + np.arange(BANDS)[:, None] + BANDS * np.arange(PHASE_ALIGNMENTS)[None, :]) % GRANULE
-    n[alignment] = np.count_nonzero(active, axis=(1, 3)) * LINES
-    k[alignment] = small.sum(axis=(1, 3))
-    return n, k
+        return None
+    return granule_lines(bands[:, :per_phase * BANDS].reshape(BANDS, per_phase, BANDS).transpose(2, 0, 1))
+
+
+def alignments(start: int) -> np.ndarray:
+    """(32 phases, 18 starts): the file alignment mod 576 of ``every_alignment_lines``' granules
+    for a stretch that starts at sample ``start`` of the file."""
+    return (start + np.arange(BANDS)[:, None] + BANDS * np.arange(PHASE_ALIGNMENTS)[None, :]) % GRANULE
 
 
 def best_alignment(n: np.ndarray, k: np.ndarray) -> tuple[float, int]:

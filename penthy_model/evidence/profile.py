@@ -105,16 +105,10 @@ def _mp3(samples, starts, sample_rate, alignment) -> GridProfile:
     counts = np.zeros((4, mp3.GRANULE))  # active, near-zero, pairs of big lines, equal pairs
     lo = mp3.low_band(sample_rate)
     for x, start in zip(samples, starts):
-        mix = x[:mp3.SCAN_SAMPLES].mean(axis=1) / np.float32(LSB)
-        bands = mp3.band_samples(mix)  # column c: the output at sample 511 + c
-        per_phase = bands.shape[1] // mp3.BANDS
-        if per_phase < 3 * mp3.LINES:
+        lines = mp3.every_alignment_lines(x[:mp3.SCAN_SAMPLES].mean(axis=1) / np.float32(LSB))
+        if lines is None:
             continue
-        phased = np.ascontiguousarray(
-            bands[:, :per_phase * mp3.BANDS].reshape(mp3.BANDS, per_phase, mp3.BANDS).transpose(2, 0, 1))
-        lines = mp3.granule_lines(phased)  # (32 phases, 32 bands, 18 starts, G, 18)
-        for p in range(mp3.BANDS):  # column c of phased[p] is band output p + 32 c: as ``mp3.scan_counts``
-            at = (int(start) + p + mp3.BANDS * np.arange(mp3.PHASE_ALIGNMENTS)) % mp3.GRANULE
+        for p, at in enumerate(mp3.alignments(int(start))):
             counts[:, at] += mp3.line_counts(lines[p], lo)
     all_ = np.arange(mp3.GRANULE)
     zs = []
