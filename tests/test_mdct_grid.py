@@ -19,7 +19,7 @@ from penthy_model.constants import GRID_MIN_Z, MP3_GRID_MIN_Z
 from penthy_model.evidence import CodecEvidence, CodecMeasure, find_codec
 from penthy_model.evidence.mdct import BLOCK, HOP, WINDOWS, mdct, mdct_z
 from penthy_model.inference import Thresholds
-from penthy_model.result import INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
+from penthy_model.result import INCONCLUSIVE, LOSSLESS, TRANSCODED
 from penthy_model.verdict import Findings, Policy, decide
 
 SR = 44100

@@ -74,14 +74,12 @@ class CodecEvidence:
 Detector = Callable[[np.ndarray, Sequence[int], int, float, Mapping[str, float], bool], list]
 
 
-def _plain(codec: str, measure, takes_thorough: bool = False) -> Detector:
-    """A detector from a ``measure(samples, starts, sample_rate) -> (z, alignment)`` that
-    reads a fixed share of the windows (no screen to stop early); ``takes_thorough``: the
-    measure also takes ``thorough`` (and looks further on undecided files)."""
+def _plain(codec: str, measure) -> Detector:
+    """A detector from a ``measure(samples, starts, sample_rate, thorough) -> (z, alignment)``
+    that reads a fixed share of the windows (no screen to stop early)."""
 
     def detect(samples, starts, sample_rate, clear_z, absent_z, thorough):
-        extra = {"thorough": thorough} if takes_thorough else {}
-        z, alignment = measure(samples, starts, sample_rate, **extra)
+        z, alignment = measure(samples, starts, sample_rate, thorough=thorough)
         return [CodecMeasure(codec, float(z), alignment, len(samples), "")]
 
     detect.__name__ = f"{codec}_detector"
@@ -102,7 +100,7 @@ def _detectors() -> tuple[Detector, ...]:
     from . import ac3, mdct, mp3, opus, wma
 
     # MP3 first: the commonest, and its screen is the cheapest; the costliest (subband) last.
-    return (mp3.measure, mdct.measure, _plain("ac3", ac3.measure, takes_thorough=True), _plain("wma", wma.measure),
+    return (mp3.measure, mdct.measure, _plain("ac3", ac3.measure), _plain("wma", wma.measure),
             _plain("opus", opus.measure), _subband)
 
 

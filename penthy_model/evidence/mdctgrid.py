@@ -31,7 +31,6 @@ four (the MDCT is linear: mid and side come from the left and right coefficients
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view

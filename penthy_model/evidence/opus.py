@@ -114,9 +114,11 @@ def notch_z(ratios: np.ndarray) -> float:
     return float(-np.clip(ratios, -CLIP, CLIP).sum() / (SPREAD * np.sqrt(len(ratios))))
 
 
-def measure(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[float, int | None]:
+def measure(samples: np.ndarray, starts: list[int], sample_rate: int,
+            thorough: bool = False) -> tuple[float, int | None]:
     """(z, alignment mod 960) of the CELT grid in a 48 kHz file (NaN, None at any other
-    rate, or with too little to count)."""
+    rate, or with too little to count). ``thorough`` changes nothing: only the known
+    alignment is ever measured."""
     if sample_rate != SAMPLE_RATE or samples is None or len(samples) == 0 or samples.shape[1] < 8 * FRAME:
         return float("nan"), None
     candidates = KNOWN
