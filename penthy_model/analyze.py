@@ -21,7 +21,7 @@ from .features import window_features, window_length
 from .inference import Model, ModelError, Thresholds
 from .result import ERROR, INCONCLUSIVE, LOSSLESS, Result
 from .texture import measure as measure_texture
-from .upsampling import hires_content_hz, upsampled_from
+from .upsampling import rate_facts
 from .verdict import Findings, Policy, content_flags, decide, pool
 
 
@@ -64,7 +64,7 @@ class Analyzer:
             return result
         result.window_starts = [round(s / sr, 3) for s in windows.starts]
         result.cutoff_hz = estimate_cutoff(windows.samples, sr)
-        result.upsampled_from = upsampled_from(windows.samples, sr)
+        result.upsampled_from, hires_hz = rate_facts(windows.samples, sr)
         if sr < self.policy.min_sample_rate:  # nothing for the network to read: the grids alone
             evidence = self._codec_evidence(result, windows, thorough=True)
             result.verdict, result.score, result.reason = decide(Findings((), (), sample_rate=sr, codec=evidence),
@@ -82,7 +82,7 @@ class Analyzer:
                    if self.policy.model_reads_transcoded(model_score, has_content) else None)
         findings = Findings(scores, has_content, sample_rate=sr, cutoff_hz=result.cutoff_hz,
                             upsampled_from=result.upsampled_from,
-                            hires_content_hz=hires_content_hz(list(windows.samples), sr),
+                            hires_content_hz=hires_hz,
                             texture=None if texture is None else texture.score,
                             texture_band_hz=None if texture is None else texture.top_hz)
         # Every file gets codec evidence; a file the rest leaves undecided gets a thorough look,

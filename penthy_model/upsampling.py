@@ -350,13 +350,20 @@ def upsampled_from(windows: Sequence[np.ndarray], sample_rate: int) -> int | Non
     frequency; a 44.1 or 48 kHz file returns LOW_CANDIDATE (32000) for a steep wall at 16 kHz;
     None when the content runs above, fades naturally, or the rate is another.
     """
+    return rate_facts(windows, sample_rate)[0]
+
+
+def rate_facts(windows: Sequence[np.ndarray], sample_rate: int) -> tuple[int | None, float | None]:
+    """(``upsampled_from``, ``hires_content_hz``) of the windows, from one spectrum."""
     if sample_rate < MIN_SAMPLE_RATE and sample_rate not in LOW_CANDIDATE_FILE_RATES:
-        return None
+        return None, None
     spec = power_spectrum(windows, sample_rate)
     if spec is None:
-        return None
+        return None, None
     wall = find_wall(spec)
-    return None if wall is None else wall.original_rate
+    if wall is not None:
+        return wall.original_rate, None
+    return None, (_hires_content(spec) if sample_rate >= MIN_SAMPLE_RATE else None)
 
 
 # --- hi-res content -------------------------------------------------------------------------
@@ -372,11 +379,12 @@ HIRES_TOP_USE = 0.90
 def hires_content_hz(windows: Sequence[np.ndarray], sample_rate: int) -> float | None:
     """For a file above 48 kHz whose content runs unbroken well above 24 kHz: how high (Hz,
     ``bandwidth_hz``); else None."""
-    if sample_rate < MIN_SAMPLE_RATE:
-        return None
-    spec = power_spectrum(windows, sample_rate)
-    if spec is None or find_wall(spec) is not None:
-        return None
+    return rate_facts(windows, sample_rate)[1]
+
+
+def _hires_content(spec: Spectrum) -> float | None:
+    """``hires_content_hz`` of a spectrum in which no wall was found."""
+    sample_rate = spec.sample_rate
     reference = _band(spec, *BANDWIDTH_REF_HZ)
     if reference.size == 0:
         return None
