@@ -16,6 +16,10 @@ there when the answer is clear either way: a codec at ``clear_z`` or above, or e
 it measures under ``absent_z[codec]`` with enough sound counted. ``thorough`` asks it to
 read everything and to look beyond the alignments decoders give (for files the spectrogram
 model leaves undecided). Add one to ``DETECTORS`` to have it run on every file.
+
+A window whose waveform repeats exactly (``repeats``) counts the same blocks again and again
+and can make any alignment stand out: where a codec reaches REVIEW_Z, such windows are
+dropped and the detectors run again on the others.
 """
 
 from __future__ import annotations
@@ -110,6 +114,8 @@ DETECTORS: tuple[Detector, ...] = _detectors()
 # coders it catches almost always, so their grids run where it does not vouch (cost: about
 # 45 ms a file).
 EVERY_FILE: tuple[Detector, ...] = DETECTORS[:3]
+REVIEW_Z = 4.0  # a codec measured this high is measured again without repeating windows (under
+# every codec's threshold; the check costs 15-40 ms a file, so only such files pay it)
 
 
 def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, clear_z: float = math.inf,
@@ -124,14 +130,29 @@ def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, cle
         absent_z = defaultdict(lambda z=float(absent_z): z)
     else:
         absent_z = defaultdict(lambda: -math.inf, absent_z)
-    measures: list[CodecMeasure] = []
     if samples is None or len(samples) == 0:
         return CodecEvidence()
+    measures = _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough)
+    if any(m.z >= REVIEW_Z for m in measures):
+        from .repeats import repeating
+
+        drop = repeating(samples)
+        if drop.all():
+            return CodecEvidence()
+        if drop.any():
+            keep = np.flatnonzero(~drop)
+            measures = _run(detectors, samples[keep], [starts[i] for i in keep], sample_rate, clear_z,
+                            absent_z, thorough)
+    return CodecEvidence(tuple(measures))
+
+
+def _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough) -> list[CodecMeasure]:
+    measures: list[CodecMeasure] = []
     for detect in detectors:
         measures.extend(detect(samples, starts, sample_rate, clear_z, absent_z, thorough))
         if any(m.z >= clear_z for m in measures):
             break  # clear: the other detectors could only add a weaker codec
-    return CodecEvidence(tuple(measures))
+    return measures
 
 
-__all__ = ["CodecEvidence", "CodecMeasure", "DETECTORS", "EVERY_FILE", "find_codec"]
+__all__ = ["CodecEvidence", "CodecMeasure", "DETECTORS", "EVERY_FILE", "REVIEW_Z", "find_codec"]

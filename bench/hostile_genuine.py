@@ -1,0 +1,193 @@
+"""Genuine audio built to fool frame-grid detectors: does any get accused or a codec named?
+
+    nice python bench/hostile_genuine.py --out /work/data/hg [--seconds 10] [--jobs 2] [--only NAME]
+
+Frame-grid detectors look for structure that repeats every codec frame. Digital music can
+repeat too: a wavetable or square wave whose period divides a codec's hop, a sample loop
+of a power-of-two length, a gate clocked in samples, undithered 8-bit chip sounds. None of
+these is lossy. Also the hard cases of the field notes: an FM capture (19 kHz pilot over a
+15 kHz band), a vinyl transfer (crackle, rumble, wow, soft top end), a clipped master,
+audio near the 16-bit floor, bit-reduced sources, odd channel layouts.
+
+Every file is genuine. Prints one line per file whose verdict is ``transcoded`` or that has
+a codec named, then counts per family. Nothing is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PERIODS = (32, 64, 96, 128, 192, 256, 288, 384, 480, 512, 576, 640, 768, 960, 1024, 1152, 1536, 2048)
+WAVES = ("square", "saw", "pulse", "table")
+BED_PERIODS = (48, 96, 100, 128, 192, 256, 384, 441, 512, 576, 1024, 1152)  # 1 kHz at 48k is 48...
+LOOPS = (576, 1024, 1152, 2048, 4096, 4608, 1920)
+GATES = (576, 1024, 1152, 2048, 960, 3840)
+
+
+def _wave(kind: str, period: int, n: int, rng) -> np.ndarray:
+    ph = (np.arange(n) % period) / period
+    if kind == "square":
+        return np.where(ph < 0.5, 1.0, -1.0)
+    if kind == "saw":
+        return 2 * ph - 1
+    if kind == "pulse":
+        return np.where(ph < 0.25, 1.0, -0.33)
+    table = rng.uniform(-1, 1, period)  # one cycle of a random wavetable, repeated exactly
+    return table[np.arange(n) % period]
+
+
+def _bed(rng, sr: int, seconds: float) -> np.ndarray:
+    from penthy_model.training import genuine_kinds as gk
+    style = rng.choice([s for s in gk.MUSIC_STYLES if s != "fluidsynth"])
+    x = gk.music(str(style), rng, sr, seconds)
+    return x / max(1e-9, np.abs(x).max())
+
+
+def _q16(x: np.ndarray, rng=None) -> np.ndarray:
+    y = x * 32767.0
+    if rng is not None:
+        y = y + rng.random(y.shape) - rng.random(y.shape)
+    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
+
+
+def plan() -> list[tuple]:
+    out = []
+    for sr in (44100, 48000):
+        for w in WAVES:
+            for p in PERIODS:
+                out.append(("periodic", f"{w}_{p}", sr, 0))
+            for p in BED_PERIODS:
+                out.append(("periodic_bed", f"{w}_{p}", sr, 1))
+        for L in LOOPS:
+            out.append(("loop", f"noise_{L}", sr, 0))
+            out.append(("loop", f"bed_{L}", sr, 1))
+        for g in GATES:
+            out.append(("gate", f"bed_{g}", sr, 2))
+        for name in ("fm_capture", "vinyl", "clipped", "tiny", "bits8", "bits12", "one_channel",
+                     "inverted", "mono", "chip8"):
+            for seed in range(3):
+                out.append(("other", name, sr, 10 + seed))
+    for sr in (96000, 192000):
+        for p in (64, 128, 256, 576, 1024):
+            out.append(("hires_periodic", f"square_{p}", sr, 0))
+    return out
+
+
+def render(family: str, name: str, sr: int, seed: int, seconds: float) -> np.ndarray:
+    """(n, 2) float in [-1, 1], or int16 for the bit-exact cases."""
+    rng = np.random.default_rng(abs(hash((family, name, sr, seed))) % 2**32)
+    n = int(seconds * sr)
+    if family in ("periodic", "hires_periodic", "periodic_bed"):
+        w, p = name.split("_")
+        x = 0.3 * _wave(w, int(p), n, rng)
+        x = np.stack([x, x], 1)
+        if family == "periodic_bed":
+            x = x + 0.5 * _bed(rng, sr, seconds)
+            return _q16(np.clip(x, -1, 1), rng)
+        return _q16(x)  # undithered: digital synthesis often is
+    if family == "loop":
+        src, L = name.split("_")
+        L = int(L)
+        seg = rng.standard_normal((L, 2)) * 0.2 if src == "noise" else 0.7 * _bed(rng, sr, 1.0)[:L]
+        return _q16(np.clip(np.tile(seg, (n // L + 1, 1))[:n], -1, 1))
+    if family == "gate":
+        g = int(name.split("_")[1])
+        gate = ((np.arange(n) // (g // 2)) % 2).astype(float)
+        return _q16(0.7 * _bed(rng, sr, seconds) * gate[:, None])
+    bed = 0.7 * _bed(rng, sr, seconds)
+    from scipy import signal
+    if name == "fm_capture":
+        sos = signal.butter(10, 15000, fs=sr, output="sos")
+        y = signal.sosfilt(sos, bed, axis=0) * 0.8
+        t = np.arange(n) / sr
+        y += 0.02 * np.sin(2 * np.pi * 19000 * t)[:, None] + 1e-3 * rng.standard_normal((n, 2))
+        return _q16(y, rng)
+    if name == "vinyl":
+        sos = signal.butter(2, 18000, fs=sr, output="sos")
+        t = np.arange(n) / sr
+        wow = (t + 0.0015 * np.sin(2 * np.pi * 0.55 * t)) * sr
+        y = np.stack([np.interp(wow, np.arange(n), bed[:, c]) for c in range(2)], 1)
+        y = signal.sosfilt(sos, y, axis=0)
+        clicks = np.zeros((n, 2))
+        at = rng.integers(0, n - 40, int(seconds * 8))
+        clicks[at] = rng.uniform(-0.3, 0.3, (len(at), 2))
+        y += signal.lfilter([1, 0.5, 0.2], [1], clicks, axis=0)
+        y += 0.01 * np.sin(2 * np.pi * 8 * t)[:, None] + 3e-3 * rng.standard_normal((n, 2))
+        return _q16(np.clip(y, -1, 1), rng)
+    if name == "clipped":
+        return _q16(np.clip(bed * 4, -1, 1))
+    if name == "tiny":
+        return _q16(bed * 10 ** (-70 / 20), rng)
+    if name in ("bits8", "bits12"):
+        bits = int(name[4:])
+        step = 2.0 ** (1 - bits)
+        return _q16(np.round(bed / step) * step)
+    if name == "one_channel":
+        bed[:, 1] = 0
+        return _q16(bed, rng)
+    if name == "inverted":
+        bed[:, 1] = -bed[:, 0]
+        return _q16(bed, rng)
+    if name == "mono":
+        return _q16(bed[:, :1], rng)
+    if name == "chip8":  # 8-bit chiptune: pulse voices with pitches in samples, no dither
+        y = np.zeros(n)
+        for k in range(3):
+            p = int(rng.integers(40, 400))
+            notes = np.repeat(rng.integers(0, 2, n // 5512 + 1), 5512)[:n]
+            y += 0.25 * _wave("pulse" if k else "square", p, n, rng) * notes
+        y = np.round(y * 127) / 127
+        return _q16(np.stack([y, y], 1))
+    raise ValueError(name)
+
+
+def one(args):
+    (family, name, sr, seed), out, seconds = args
+    path = Path(out) / f"{family}__{name}__{sr}__{seed}.flac"
+    if not path.exists():
+        x = render(family, name, sr, seed, seconds)
+        sub = "PCM_24" if sr > 48000 else "PCM_16"
+        if sr > 48000:
+            x = (x.astype(np.int32) << 8)
+            sf.write(str(path), x, sr, subtype=sub)
+        else:
+            sf.write(str(path), x, sr, subtype=sub)
+    from penthy_model.analyze import analyze
+    r = analyze(path)
+    return family, path.name, r.verdict, r.score, r.model_score, r.codec, r.grid_z
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--only", default="")
+    a = ap.parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    items = [i for i in plan() if a.only in i[0] or a.only in i[1]]
+    counts: dict = {}
+    with ProcessPoolExecutor(a.jobs) as ex:
+        for fam, name, verdict, score, ms, codec, z in ex.map(one, [(i, a.out, a.seconds) for i in items]):
+            c = counts.setdefault(fam, [0, 0, 0, 0])
+            c[0] += 1
+            c[1] += verdict == "transcoded"
+            c[2] += bool(codec)
+            c[3] += verdict == "inconclusive"
+            if verdict == "transcoded" or codec:
+                print(f"{verdict:12s} codec={codec} z={z} model={ms} {name}", flush=True)
+    for fam, (n, acc, named, inc) in counts.items():
+        print(f"{fam:15s} files {n:4d}  accused {acc:3d}  codec named {named:3d}  inconclusive {inc:3d}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""A waveform that repeats exactly is no codec evidence: square waves, wavetables and loops.
+
+Found with bench/hostile_genuine.py: before the repeat guard, a random 2048-sample wavetable
+at 48 kHz was named AAC at z 227, a 384-sample pulse wave AAC at z 52, a 1152-sample
+wavetable MP3 at z 91 and a 1024-sample noise loop Vorbis at z 98, all called transcoded.
+Of the cases below, the old engine called the pulse wave and the 4096-sample loop transcoded.
+"""
+
+import numpy as np
+import pytest
+
+from penthy_model.analyze import analyze
+from penthy_model.evidence import find_codec
+from penthy_model.evidence.repeats import repeating
+
+from helpers import mp3_twin, music, write_flac
+
+
+def periodic(kind: str, period: int, seconds: float, sr: int, seed: int = 0) -> np.ndarray:
+    """An undithered 16-bit waveform repeating every ``period`` samples, in both channels."""
+    n = int(seconds * sr)
+    phase = np.arange(n) % period
+    if kind == "pulse":
+        x = np.where(phase < period // 4, 0.3, -0.1)
+    elif kind == "table":
+        x = 0.3 * np.random.default_rng(seed).uniform(-1, 1, period)[phase]
+    else:  # a loop of noise
+        x = 0.2 * np.random.default_rng(seed).standard_normal(period)[phase]
+    x = np.round(x * 32767) / 32767
+    return np.stack([x, x], 1).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind, period, sr", [("table", 2048, 48000), ("pulse", 384, 48000),
+                                              ("table", 1152, 48000), ("noise", 1024, 48000),
+                                              ("noise", 4096, 44100)])
+def test_a_repeating_waveform_is_not_called_transcoded(tmp_path, kind, period, sr):
+    path = write_flac(tmp_path / f"{kind}_{period}.flac", periodic(kind, period, 10.0, sr), sr)
+    r = analyze(path)
+    assert r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)
+    assert r.codec is None
+
+
+def test_windows_that_repeat_are_found_and_music_is_not():
+    sr = 48000
+    loop = periodic("noise", 1024, 1.0, sr)[None]
+    tone = periodic("table", 2048, 1.0, sr)[None]
+    song = music(3.0, seed=5)[None, :48000]
+    silence = np.zeros((1, 48000, 2), np.float32)
+    assert repeating(loop).tolist() == [True]
+    assert repeating(tone).tolist() == [True]
+    assert repeating(song).tolist() == [False]
+    assert repeating(silence).tolist() == [False]
+
+
+def test_a_repeating_window_is_dropped_and_the_others_still_count(tmp_path):
+    """An MP3 decode keeps its proof when one window of the file is replaced by a loop."""
+    src = write_flac(tmp_path / "src.flac", music(12.0, seed=9), 44100)
+    twin = mp3_twin(src, tmp_path / "twin.flac", 128)
+    from penthy_model.audio import read_windows
+
+    w = read_windows(twin)
+    before = find_codec(w.samples, w.starts, w.sample_rate)
+    samples = w.samples.copy()
+    samples[0] = periodic("noise", 1024, samples.shape[1] / 44100 + 0.01, 44100)[:samples.shape[1]]
+    after = find_codec(samples, w.starts, w.sample_rate)
+    assert before.strongest.codec == after.strongest.codec == "mp3"
+    assert after.strongest.z > 0.5 * before.strongest.z
