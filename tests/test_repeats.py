@@ -65,3 +65,17 @@ def test_a_repeating_window_is_dropped_and_the_others_still_count(tmp_path):
     after = find_codec(samples, w.starts, w.sample_rate)
     assert before.strongest.codec == after.strongest.codec == "mp3"
     assert after.strongest.z > 0.5 * before.strongest.z
+
+
+@pytest.mark.parametrize("kind, period", [("pulse", 128), ("pulse", 1024)])
+def test_a_wave_under_music_whose_period_shares_the_hop_names_no_codec(tmp_path, kind, period):
+    """A pulse of 128 or 1024 samples under music lifts the near-zero coefficients at every
+    alignment its edges fall on; a coder's grid stands at one (``mdct.shifted_z``)."""
+    sr = 48000
+    bed = music(10.0, seed=4)
+    bed = np.concatenate([bed, bed])[: int(10.0 * sr)]
+    x = periodic(kind, period, 10.0, sr) + 0.5 * bed / np.abs(bed).max()
+    rng = np.random.default_rng(1)
+    x = (np.round(np.clip(x, -1, 1) * 32767 + rng.random(x.shape) - rng.random(x.shape)) / 32767).astype(np.float32)
+    r = analyze(write_flac(tmp_path / "wave_under_music.flac", x, sr))
+    assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)

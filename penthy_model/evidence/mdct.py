@@ -40,6 +40,8 @@ N_BASELINE = 16  # alignments no codec uses, cut to measure chance...
 SHAPE_BASELINE = {"kbd": 8, "sine": 8, "vorbis": 12}  # ...of them, per window shape (Vorbis's draws 8)
 N_DRAWS = 24  # sets of baseline alignments drawn to measure chance
 FRAME_STEP = 2  # every other block of a window is enough
+SHIFT_CHECK_Z = 4.0  # a codec measured this high must also stand above its alignment SHIFTED...
+SHIFTED = (32, 64, 128, 256, 512, -32, -64, -128, -256)  # ...by these (those the codec uses left out)
 
 
 def _kbd(n: int, alpha: float = 4.0) -> np.ndarray:
@@ -187,11 +189,11 @@ def chunk_counts(x: np.ndarray, start: int, sample_rate: int, offsets: np.ndarra
     return out
 
 
-def pooled_z(counts: dict[str, list], channels: tuple[str, ...]) -> dict[str, tuple[float, int, str]]:
+def pooled_z(counts: dict[str, list], channels: tuple[str, ...]) -> dict[str, tuple[float, int, str, str]]:
     """Per codec, from the counts of every stretch read (per window shape, lists of
     ``chunk_counts``): the largest ``_codec_z`` over its window shapes and the channels a
-    coder may have coded on their own, with its alignment and channel."""
-    best = {c.name: (float("nan"), -1, "") for c in CODECS}
+    coder may have coded on their own, with its alignment, channel and window shape."""
+    best = {c.name: (float("nan"), -1, "", "") for c in CODECS}
     for name, (codecs, _) in _BY_WINDOW.items():
         if not counts[name]:
             continue
@@ -200,12 +202,42 @@ def pooled_z(counts: dict[str, list], channels: tuple[str, ...]) -> dict[str, tu
         for i, channel in enumerate(channels):
             for codec, (z, offset) in _codec_z(active[i], small[i], codecs, SHAPE_BASELINE[name]).items():
                 if np.isfinite(z) and not best[codec][0] >= z:
-                    best[codec] = (z, offset, channel)
+                    best[codec] = (z, offset, channel, name)
     return best
 
 
+def shifted_z(samples: np.ndarray, starts, sample_rate: int, codec: Codec, offset: int, channel: int,
+              shape: str) -> tuple[float, float]:
+    """The z of ``offset`` and the largest z among ``offset`` shifted by SHIFTED (both over
+    the shape's baseline, every block of every window) (leaving out, for a grid that moves, the codec's other
+    alignments; AAC's three are different coders', never lifted together): a coder's grid
+    stands at one alignment, while a wave under the music whose period shares a power of two
+    with the hop (a pulse of 128 or 1024 samples) lifts every alignment a period away, or
+    every one its edges fall on."""
+    own = codec.offsets if codec.moves else (offset,)  # a grid that moves may use its others
+    shifts = [(offset + d) % HOP for d in SHIFTED]
+    shifts = [a for a in dict.fromkeys(shifts) if all(abs(a - o) > 8 for o in own)]
+    base = list(BASELINE[:SHAPE_BASELINE[shape]])
+    at = np.array(base + [offset] + shifts)
+    active = np.zeros(len(at))
+    small = np.zeros(len(at))
+    for x, start in zip(samples, starts):
+        found = chunk_counts(x.astype(np.float32) / np.float32(LSB), int(start), sample_rate, at, (shape,))
+        if found is None:
+            continue
+        a, s = found[shape]
+        active += a[channel].sum(axis=-1)
+        small += s[channel].sum(axis=-1)
+    nb = len(base)
+    if not shifts or active.min() < MIN_ACTIVE:
+        return float("nan"), float("nan")
+    share = small / active
+    z = [chance_z(float(share[i]), share[:nb], float(active[i])) for i in range(nb, len(at))]
+    return z[0], max(z[1:])
+
+
 def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
-           absent_z: float = -np.inf, thorough: bool = False) -> tuple[dict[str, tuple[float, int, str]], int]:
+           absent_z: float = -np.inf, thorough: bool = False) -> tuple[dict[str, tuple[float, int, str, str]], int]:
     """Per codec (z, alignment, channel) for windows ``samples`` (W, length, channels) float
     in [-1, 1] that start at ``starts``, and how many windows had sound to count.
 
@@ -231,14 +263,21 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
         if thorough or n < len(spread):
             continue
         best = pooled_z(counts, channels)
-        zs = [z for z, _, _ in best.values()]
+        zs = [z for z, _, _, _ in best.values()]
         if any(z >= clear_z for z in zs):
             break
         enough = n >= min(SCREEN_CHUNKS, w) and all(
             sum(a.sum(axis=(0, -1)) for a, _ in counts[name]).min() >= SCREEN_ACTIVE * len(channels) for name in counts)
         if enough and all(not z >= absent_z for z in zs):
             break
-    return pooled_z(counts, channels), int(used.sum())
+    best = pooled_z(counts, channels)
+    for c in CODECS:
+        z, offset, channel, shape = best[c.name]
+        if z >= SHIFT_CHECK_Z:  # the share of the candidate's excess a shift shows too is taken off
+            own, other = shifted_z(samples, starts, sample_rate, c, offset, channels.index(channel), shape)
+            if np.isfinite(other) and own > 0:
+                best[c.name] = (z * (1.0 - min(1.0, max(0.0, other) / own)), offset, channel, shape)
+    return best, int(used.sum())
 
 
 def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
@@ -249,4 +288,4 @@ def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.i
     absent = -np.inf if absent_z is None else min(absent_z[c.name.lower()] for c in CODECS)
     best, windows = mdct_z(samples, starts, sample_rate, clear_z, absent, thorough)
     return [CodecMeasure(name.lower(), z, offset if offset >= 0 else None, windows, channel)
-            for name, (z, offset, channel) in best.items()]
+            for name, (z, offset, channel, _) in best.items()]
