@@ -31,6 +31,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from .stats import REVIEW_Z
+
 
 @dataclass(frozen=True)
 class CodecMeasure:
@@ -114,8 +116,6 @@ DETECTORS: tuple[Detector, ...] = _detectors()
 # coders it catches almost always, so their grids run where it does not vouch (cost: about
 # 45 ms a file).
 EVERY_FILE: tuple[Detector, ...] = DETECTORS[:3]
-REVIEW_Z = 4.0  # a codec measured this high is measured again without repeating windows (under
-# every codec's threshold; the check costs 15-40 ms a file, so only such files pay it)
 
 
 def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, clear_z: float = math.inf,

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .stats import LOW_HZ, LSB, MIN_ACTIVE, chance_z, near_zero_counts
+from .stats import LOW_HZ, LSB, MIN_ACTIVE, REVIEW_Z, chance_z, near_zero_counts
 
 BLOCK = 2048  # long-block length of AAC-LC and of Vorbis at 44.1/48 kHz
 HOP = BLOCK // 2
@@ -40,8 +40,7 @@ N_BASELINE = 16  # alignments no codec uses, cut to measure chance...
 SHAPE_BASELINE = {"kbd": 8, "sine": 8, "vorbis": 12}  # ...of them, per window shape (Vorbis's draws 8)
 N_DRAWS = 24  # sets of baseline alignments drawn to measure chance
 FRAME_STEP = 2  # every other block of a window is enough
-SHIFT_CHECK_Z = 4.0  # a codec measured this high must also stand above its alignment SHIFTED...
-SHIFTED = (32, 64, 128, 256, 512, -32, -64, -128, -256)  # ...by these (those the codec uses left out)
+SHIFTED = (32, 64, 128, 256, 512, -32, -64, -128, -256)  # a codec at REVIEW_Z must stand above these shifts
 
 
 def _kbd(n: int, alpha: float = 4.0) -> np.ndarray:
@@ -208,12 +207,12 @@ def pooled_z(counts: dict[str, list], channels: tuple[str, ...]) -> dict[str, tu
 
 def shifted_z(samples: np.ndarray, starts, sample_rate: int, codec: Codec, offset: int, channel: int,
               shape: str) -> tuple[float, float]:
-    """The z of ``offset`` and the largest z among ``offset`` shifted by SHIFTED (both over
-    the shape's baseline, every block of every window) (leaving out, for a grid that moves, the codec's other
-    alignments; AAC's three are different coders', never lifted together): a coder's grid
-    stands at one alignment, while a wave under the music whose period shares a power of two
-    with the hop (a pulse of 128 or 1024 samples) lifts every alignment a period away, or
-    every one its edges fall on."""
+    """The z of ``offset`` and the largest z among ``offset`` shifted by SHIFTED, both over
+    the shape's baseline on every block of every window. A grid that moves may use its
+    codec's other alignments, so those are left out; AAC's three belong to different coders
+    and are never lifted together. A coder's grid stands at one alignment, while a wave
+    under the music whose period shares a power of two with the hop (a pulse of 128 or 1024
+    samples) lifts every alignment a period away, or every one its edges fall on."""
     own = codec.offsets if codec.moves else (offset,)  # a grid that moves may use its others
     shifts = [(offset + d) % HOP for d in SHIFTED]
     shifts = [a for a in dict.fromkeys(shifts) if all(abs(a - o) > 8 for o in own)]
@@ -273,7 +272,7 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
     best = pooled_z(counts, channels)
     for c in CODECS:
         z, offset, channel, shape = best[c.name]
-        if z >= SHIFT_CHECK_Z:  # the share of the candidate's excess a shift shows too is taken off
+        if z >= REVIEW_Z:  # the share of the candidate's excess a shift shows too is taken off
             own, other = shifted_z(samples, starts, sample_rate, c, offset, channels.index(channel), shape)
             if np.isfinite(other) and own > 0:
                 best[c.name] = (z * (1.0 - min(1.0, max(0.0, other) / own)), offset, channel, shape)

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from penthy_model.evidence.mdct import mdct
-from penthy_model.evidence.stats import ACTIVE_LSB, LOW_HZ, LSB, MIN_ACTIVE, chance_z
+from penthy_model.evidence.stats import ACTIVE_LSB, LOW_HZ, LSB, MIN_ACTIVE, REPEAT_LSB, chance_z
 
 SMALL_LSB = 1.0  # a coefficient under this (16-bit steps; the MDCT is orthonormal) is "nothing"
 GROUP = 16  # ...counted where its group of GROUP neighbouring coefficients carries ACTIVE_LSB (RMS)
@@ -237,8 +237,7 @@ def confirm(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
     return counts
 
 
-REPEAT_LSB = 2.0  # a block whose samples differ from those m hops away by under this (RMS) repeats
-REPEAT_STRIDE = 4  # ...judged on every this-many-th sample
+REPEAT_STRIDE = 4  # a block repeats (stats.REPEAT_LSB) judged on every this-many-th sample
 
 
 def repeating(y: np.ndarray, idx: np.ndarray, grid: Grid) -> np.ndarray:

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .stats import LSB
+from .stats import LSB, REPEAT_LSB
 
 MIN_LAG = 16  # shorter periods than this are tones, not repeats that line up with a codec's blocks
 STRETCH = 16384  # samples of each channel searched for the lag (lags up to half of it)
 LAGS_TRIED = 3  # best-correlated lags whose repeat is checked on the whole window
 MIN_CORRELATION = 0.9  # a lag correlating less than this is not a repeat
-REPEAT_LSB = 2.0  # the whole window comes back within this RMS (16-bit steps): it repeats
 
 
 def _lags(x: np.ndarray) -> np.ndarray:
@@ -41,20 +40,19 @@ def _lags(x: np.ndarray) -> np.ndarray:
     return best[corr[best] >= MIN_CORRELATION]
 
 
+def _repeats(channel: np.ndarray) -> bool:
+    """Whether one channel of a window (float in [-1, 1]) comes back whole, within REPEAT_LSB
+    RMS, at one of its best-correlated lags. Silence does not: nothing to count, nothing to drop."""
+    y = channel.astype(np.float64) / LSB
+    if not np.any(y):
+        return False
+    for lag in _lags(y[:STRETCH]):
+        d = y[lag:] - y[:-lag]
+        if float(np.sqrt(np.mean(d * d))) < REPEAT_LSB:
+            return True
+    return False
+
+
 def repeating(samples: np.ndarray) -> np.ndarray:
-    """Which windows (``samples`` (W, length, channels) float in [-1, 1]) repeat: in any
-    channel, a lag at which the whole window comes back within REPEAT_LSB RMS."""
-    out = np.zeros(0 if samples is None else len(samples), bool)
-    for w, x in enumerate(samples):
-        for c in range(x.shape[1]):
-            y = x[:, c].astype(np.float64) / LSB
-            if not np.any(y):
-                continue  # silence: nothing to count, nothing to drop
-            for lag in _lags(y[:STRETCH]):
-                d = y[lag:] - y[:-lag]
-                if float(np.sqrt(np.mean(d * d))) < REPEAT_LSB:
-                    out[w] = True
-                    break
-            if out[w]:
-                break
-    return out
+    """Which windows (``samples`` (W, length, channels) float in [-1, 1]) repeat in any channel."""
+    return np.array([any(_repeats(x[:, c]) for c in range(x.shape[1])) for x in samples], bool)
