@@ -25,6 +25,8 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from penthy_model.training.fakes import to_pcm16  # noqa: E402
+
 PERIODS = (32, 64, 96, 128, 192, 256, 288, 384, 480, 512, 576, 640, 768, 960, 1024, 1152, 1536, 2048)
 WAVES = ("square", "saw", "pulse", "table")
 BED_PERIODS = (48, 96, 100, 128, 192, 256, 384, 441, 512, 576, 1024, 1152)  # 1 kHz at 48k is 48...
@@ -49,13 +51,6 @@ def _bed(rng, sr: int, seconds: float) -> np.ndarray:
     style = rng.choice([s for s in gk.MUSIC_STYLES if s != "fluidsynth"])
     x = gk.music(str(style), rng, sr, seconds)
     return x / max(1e-9, np.abs(x).max())
-
-
-def _q16(x: np.ndarray, rng=None) -> np.ndarray:
-    y = x * 32767.0
-    if rng is not None:
-        y = y + rng.random(y.shape) - rng.random(y.shape)
-    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
 
 
 def plan() -> list[tuple]:
@@ -91,17 +86,17 @@ def render(family: str, name: str, sr: int, seed: int, seconds: float) -> np.nda
         x = np.stack([x, x], 1)
         if family == "periodic_bed":
             x = x + 0.5 * _bed(rng, sr, seconds)
-            return _q16(np.clip(x, -1, 1), rng)
-        return _q16(x)  # undithered: digital synthesis often is
+            return to_pcm16(np.clip(x, -1, 1), rng)
+        return to_pcm16(x)  # undithered: digital synthesis often is
     if family == "loop":
         src, L = name.split("_")
         L = int(L)
         seg = rng.standard_normal((L, 2)) * 0.2 if src == "noise" else 0.7 * _bed(rng, sr, 1.0)[:L]
-        return _q16(np.clip(np.tile(seg, (n // L + 1, 1))[:n], -1, 1))
+        return to_pcm16(np.clip(np.tile(seg, (n // L + 1, 1))[:n], -1, 1))
     if family == "gate":
         g = int(name.split("_")[1])
         gate = ((np.arange(n) // (g // 2)) % 2).astype(float)
-        return _q16(0.7 * _bed(rng, sr, seconds) * gate[:, None])
+        return to_pcm16(0.7 * _bed(rng, sr, seconds) * gate[:, None])
     bed = 0.7 * _bed(rng, sr, seconds)
     from scipy import signal
     if name == "fm_capture":
@@ -109,7 +104,7 @@ def render(family: str, name: str, sr: int, seed: int, seconds: float) -> np.nda
         y = signal.sosfilt(sos, bed, axis=0) * 0.8
         t = np.arange(n) / sr
         y += 0.02 * np.sin(2 * np.pi * 19000 * t)[:, None] + 1e-3 * rng.standard_normal((n, 2))
-        return _q16(y, rng)
+        return to_pcm16(y, rng)
     if name == "vinyl":
         sos = signal.butter(2, 18000, fs=sr, output="sos")
         t = np.arange(n) / sr
@@ -121,23 +116,23 @@ def render(family: str, name: str, sr: int, seed: int, seconds: float) -> np.nda
         clicks[at] = rng.uniform(-0.3, 0.3, (len(at), 2))
         y += signal.lfilter([1, 0.5, 0.2], [1], clicks, axis=0)
         y += 0.01 * np.sin(2 * np.pi * 8 * t)[:, None] + 3e-3 * rng.standard_normal((n, 2))
-        return _q16(np.clip(y, -1, 1), rng)
+        return to_pcm16(np.clip(y, -1, 1), rng)
     if name == "clipped":
-        return _q16(np.clip(bed * 4, -1, 1))
+        return to_pcm16(np.clip(bed * 4, -1, 1))
     if name == "tiny":
-        return _q16(bed * 10 ** (-70 / 20), rng)
+        return to_pcm16(bed * 10 ** (-70 / 20), rng)
     if name in ("bits8", "bits12"):
         bits = int(name[4:])
         step = 2.0 ** (1 - bits)
-        return _q16(np.round(bed / step) * step)
+        return to_pcm16(np.round(bed / step) * step)
     if name == "one_channel":
         bed[:, 1] = 0
-        return _q16(bed, rng)
+        return to_pcm16(bed, rng)
     if name == "inverted":
         bed[:, 1] = -bed[:, 0]
-        return _q16(bed, rng)
+        return to_pcm16(bed, rng)
     if name == "mono":
-        return _q16(bed[:, :1], rng)
+        return to_pcm16(bed[:, :1], rng)
     if name == "chip8":  # 8-bit chiptune: pulse voices with pitches in samples, no dither
         y = np.zeros(n)
         for k in range(3):
@@ -145,7 +140,7 @@ def render(family: str, name: str, sr: int, seed: int, seconds: float) -> np.nda
             notes = np.repeat(rng.integers(0, 2, n // 5512 + 1), 5512)[:n]
             y += 0.25 * _wave("pulse" if k else "square", p, n, rng) * notes
         y = np.round(y * 127) / 127
-        return _q16(np.stack([y, y], 1))
+        return to_pcm16(np.stack([y, y], 1))
     raise ValueError(name)
 
 

@@ -12,6 +12,7 @@ import pytest
 from penthy_model.analyze import analyze
 from penthy_model.evidence import find_codec
 from penthy_model.evidence.repeats import repeating
+from penthy_model.training.fakes import to_pcm16
 
 from helpers import mp3_twin, music, write_flac
 
@@ -75,7 +76,5 @@ def test_a_wave_under_music_whose_period_shares_the_hop_names_no_codec(tmp_path,
     bed = music(10.0, seed=4)
     bed = np.concatenate([bed, bed])[: int(10.0 * sr)]
     x = periodic(kind, period, 10.0, sr) + 0.5 * bed / np.abs(bed).max()
-    rng = np.random.default_rng(1)
-    x = (np.round(np.clip(x, -1, 1) * 32767 + rng.random(x.shape) - rng.random(x.shape)) / 32767).astype(np.float32)
-    r = analyze(write_flac(tmp_path / "wave_under_music.flac", x, sr))
+    r = analyze(write_flac(tmp_path / "wave_under_music.flac", to_pcm16(x, np.random.default_rng(1)), sr))
     assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)
