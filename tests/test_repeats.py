@@ -78,3 +78,12 @@ def test_a_wave_under_music_whose_period_shares_the_hop_names_no_codec(tmp_path,
     x = periodic(kind, period, 10.0, sr) + 0.5 * bed / np.abs(bed).max()
     r = analyze(write_flac(tmp_path / "wave_under_music.flac", to_pcm16(x, np.random.default_rng(1)), sr))
     assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)
+
+
+def test_the_checks_run_below_every_codec_threshold_of_the_policy():
+    """REVIEW_Z decides which files get the repeat and shift checks; a codec proof above it
+    must have had them, so it stays under the lowest codec threshold of the policy."""
+    from penthy_model.constants import CODEC_MIN_Z  # the Policy's default codec_min_z
+    from penthy_model.evidence.stats import REVIEW_Z
+
+    assert REVIEW_Z < min(CODEC_MIN_Z.values())
