@@ -28,7 +28,7 @@ def sources(tmp_path_factory):
 
 
 def _fake(src, tmp_path, condition: str):
-    cond = fakes.MORE_CONDITIONS[condition]
+    cond = {**fakes.CONDITIONS, **fakes.MORE_CONDITIONS}[condition]
     if cond.tool == "ffmpeg":
         encoder = cond.args[cond.args.index("-c:a") + 1]
         if not ffmpeg_has(encoder):
@@ -100,12 +100,73 @@ def test_opus_grid_in_48k_decodes(sources, tmp_path):
     assert z >= THRESHOLDS["opus"] and alignment == opus.KNOWN[0]
 
 
+@pytest.mark.parametrize("condition", ["opus_96", "opus_192"])
+def test_opus_frame_edges_in_decodes_resampled_to_44k(sources, tmp_path, condition):
+    """No grid survives resampling, but CELT's frame edges do: bursts above 20 kHz every 20 ms."""
+    path = _fake(sources[44100], tmp_path, condition)
+    assert sf.info(str(path)).samplerate == 44100
+    w = read_windows(path)
+    z, _, sign = opus.find(w.samples, w.starts, w.sample_rate)
+    assert z >= THRESHOLDS["opus"] and sign == opus.BURST_SIGN
+    source = read_windows(sources[44100])
+    assert not opus.burst_z(source.samples, source.starts, 44100) >= THRESHOLDS["opus"] / 2
+
+
+def _at_the_edges(sr: int, n: int) -> np.ndarray:
+    """Sample indices where a burst at CELT's known frame edges would start, every 20 ms."""
+    period = int(sr * opus.FRAME_SECONDS)
+    first = int(round(opus.BURST_AT * sr))
+    return np.arange(first, n - period, period)
+
+
+@pytest.mark.parametrize("sr", [44100, 48000])
+def test_no_opus_in_genuine_audio_that_bursts_every_20_ms(sr):
+    """Genuine audio with something every 20 ms exactly where CELT's frame edges would be: a
+    saw wave whose period divides 20 ms (its edges reach above 20 kHz), a hard gate and clicks
+    on a tempo grid (they reach below 20 kHz too). None is named Opus."""
+    rng = np.random.default_rng(5)
+    n = int(SECONDS * sr)
+    bed = music(SECONDS, sr=sr, seed=12)
+    edges = _at_the_edges(sr, n)
+    period = int(sr * opus.FRAME_SECONDS)
+    saw = 0.4 * (((np.arange(n) - edges[0]) % (period // 2)) / (period // 2) - 0.5)  # 100 Hz, its edge there
+    gate = np.ones(n)
+    for e in edges:
+        gate[e:e + period // 2] = 0.0
+    clicks = np.zeros(n)
+    for e in edges[::6]:  # 16th notes at 125 BPM at 44.1 kHz (6 frames), a fresh click each
+        clicks[e:e + 200] = rng.standard_normal(200) * np.exp(-np.arange(200) / 30) * 0.5
+    for x in (bed + saw[:, None], bed * gate[:, None], bed + clicks[:, None]):
+        x = fakes.to_pcm16(np.clip(x, -1, 1), rng).astype(np.float32) / 32768
+        w = read_windows_from(x, sr)
+        z = opus.burst_z(w.samples, w.starts, sr)
+        assert not z >= THRESHOLDS["opus"], z
+
+
+def read_windows_from(x: np.ndarray, sr: int):
+    import tempfile
+    from pathlib import Path
+    with tempfile.TemporaryDirectory() as d:
+        return read_windows(write_flac(Path(d) / "x.flac", x, sr))
+
+
+def test_what_repeats_every_period_is_taken_out():
+    rng = np.random.default_rng(2)
+    period = 960
+    wave = rng.standard_normal((period, 2))
+    bands = [np.tile(wave, (6, 1))[s % period:s % period + 3000] + 0.01 * rng.standard_normal((3000, 2))
+             for s in (0, 5000, 12345)]
+    rest = opus._without_repeats(bands, [0, 5000, 12345], period)
+    assert max(np.abs(r).max() for r in rest) < 0.1  # the wave is gone, the noise stays
+    assert min(np.abs(r).std() for r in rest) > 0.001
+
+
 @pytest.mark.parametrize("sr", [44100, 48000])
 def test_no_grid_in_the_music_before_encoding(sources, sr):
     w = read_windows(sources[sr])
     for name, module in (("ac3", ac3), ("layer2", layer2), ("wma", wma), ("opus", opus)):
         z, _ = module.measure(w.samples, w.starts, w.sample_rate)
-        assert not z >= THRESHOLDS[name] / 2, name  # NaN (Opus at 44.1 kHz) counts as nothing
+        assert not z >= THRESHOLDS[name] / 2, name  # NaN counts as nothing
 
 
 def test_grid_gone_after_resampling(sources, tmp_path):

@@ -1,7 +1,7 @@
 """Codec evidence: whether a file's samples show the frame grid of a lossy codec.
 
 Each codec family has a detector module (``mdct`` for AAC and Vorbis, ``mp3`` for MP3,
-``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus kept at 48 kHz, ``layer2`` for the
+``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus (its grid at 48 kHz, its frame edges at 44.1 kHz too), ``layer2`` for the
 polyphase subband grid of MP2 and Musepack; ``mdctgrid`` is what the AC3 and WMA grids share);
 ``stats`` holds what they share (near-zero counts, z above chance). :func:`find_codec`
 runs every detector on the windows the engine read and returns what they MEASURED, one
@@ -107,7 +107,7 @@ def _detectors() -> tuple[Detector, ...]:
 
     # MP3 first: the commonest, and its screen is the cheapest; the costliest (subband) last.
     return (mp3.measure, mdct.measure, _plain("ac3", ac3.measure), _plain("wma", wma.measure),
-            _plain("opus", opus.measure), _subband)
+            opus.detect, _subband)
 
 
 DETECTORS: tuple[Detector, ...] = _detectors()
