@@ -1,6 +1,6 @@
 """Genuine audio built to fool frame-grid detectors: does any get accused or a codec named?
 
-    nice python bench/hostile_genuine.py --out /work/data/hg [--seconds 10] [--jobs 2] [--only NAME]
+    nice python bench/hostile_genuine.py --out /work/data/hg [--seconds 10] [--jobs 2] [--only NAME] [--draw N]
 
 Frame-grid detectors look for structure that repeats every codec frame. Digital music can
 repeat too: a wavetable or square wave whose period divides a codec's hop, a sample loop
@@ -77,9 +77,11 @@ def plan() -> list[tuple]:
     return out
 
 
-def render(family: str, name: str, sr: int, seed: int, seconds: float) -> np.ndarray:
-    """(n, 2) float in [-1, 1], or int16 for the bit-exact cases."""
-    rng = np.random.default_rng(zlib.crc32(f"{family}/{name}/{sr}/{seed}".encode()))  # same files every run
+def render(family: str, name: str, sr: int, seed: int, seconds: float, draw: int = 0) -> np.ndarray:
+    """(n, 2) float in [-1, 1], or int16 for the bit-exact cases. ``draw`` picks other music
+    (and noise) for the same plan; the same draw gives the same files every run."""
+    key = f"{family}/{name}/{sr}/{seed}" + (f"/{draw}" if draw else "")
+    rng = np.random.default_rng(zlib.crc32(key.encode()))
     n = int(seconds * sr)
     if family in ("periodic", "hires_periodic", "periodic_bed"):
         w, p = name.split("_")
@@ -146,10 +148,10 @@ def render(family: str, name: str, sr: int, seed: int, seconds: float) -> np.nda
 
 
 def one(args):
-    (family, name, sr, seed), out, seconds = args
+    (family, name, sr, seed), out, seconds, draw = args
     path = Path(out) / f"{family}__{name}__{sr}__{seed}.flac"
     if not path.exists():
-        x = render(family, name, sr, seed, seconds)
+        x = render(family, name, sr, seed, seconds, draw)
         sub = "PCM_24" if sr > 48000 else "PCM_16"
         if sr > 48000:
             x = (x.astype(np.int32) << 8)
@@ -167,12 +169,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--only", default="")
+    ap.add_argument("--draw", type=int, default=0, help="another draw of the music and noise (0: the usual files)")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     items = [i for i in plan() if a.only in i[0] or a.only in i[1]]
     counts: dict = {}
     with ProcessPoolExecutor(a.jobs) as ex:
-        for fam, name, verdict, score, ms, codec, z in ex.map(one, [(i, a.out, a.seconds) for i in items]):
+        for fam, name, verdict, score, ms, codec, z in ex.map(one, [(i, a.out, a.seconds, a.draw) for i in items]):
             c = counts.setdefault(fam, [0, 0, 0, 0])
             c[0] += 1
             c[1] += verdict == "transcoded"

@@ -19,7 +19,9 @@ model leaves undecided). Add one to ``DETECTORS`` to have it run on every file.
 
 A window whose waveform repeats exactly (``repeats``) counts the same blocks again and again
 and can make any alignment stand out: where a codec reaches REVIEW_Z, such windows are
-dropped and the detectors run again on the others.
+dropped and the detectors run again on the others. A wave that repeats exactly under the
+music (``repeats.periodic_part``) can lift the alignments its edges fall on: where one is
+found, the detectors also run on the samples without it, and each codec keeps the lower z.
 """
 
 from __future__ import annotations
@@ -134,16 +136,29 @@ def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, cle
         return CodecEvidence()
     measures = _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough)
     if any(m.z >= REVIEW_Z for m in measures):
-        from .repeats import repeating
+        from .repeats import periodic_part, repeating
 
         drop = repeating(samples)
         if drop.all():
             return CodecEvidence()
         if drop.any():
             keep = np.flatnonzero(~drop)
-            measures = _run(detectors, samples[keep], [starts[i] for i in keep], sample_rate, clear_z,
-                            absent_z, thorough)
+            samples, starts = samples[keep], [starts[i] for i in keep]
+            measures = _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough)
+        part = periodic_part(samples, starts) if any(m.z >= REVIEW_Z for m in measures) else None
+        if part is not None:  # a wave under the music: the grid must stand without it too
+            rest = _run(detectors, samples - part, starts, sample_rate, clear_z, absent_z, thorough)
+            measures = [_weaker(m, rest) for m in measures]
     return CodecEvidence(tuple(measures))
+
+
+def _weaker(measure: CodecMeasure, others: Sequence[CodecMeasure]) -> CodecMeasure:
+    """``measure`` or the same codec's in ``others``, whichever stands lower (a codec the
+    second look could not measure counts as not measured)."""
+    other = next((m for m in others if m.codec == measure.codec), None)
+    if other is None or not measure.measured:
+        return measure
+    return other if not other.z >= measure.z else measure
 
 
 def _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough) -> list[CodecMeasure]:
