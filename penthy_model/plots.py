@@ -218,7 +218,7 @@ def codec_threshold(codec: str, policy=None) -> float | None:
 
 def _proof_panel(ax, result: Result, profile, threshold: float | None) -> None:
     """The codec grid's z across the alignments of its hop, its threshold and the spike."""
-    from .verdict import CODEC_NAMES
+    from .result import CODEC_NAMES
 
     name = CODEC_NAMES.get(result.codec, result.codec) if result.codec != "subband" else "MP2/Musepack"
     for side in ("top", "right"):

@@ -60,6 +60,12 @@ class Result:
         return facts
 
 
+# How each codec a detector names (``Result.codec``) is spelled for people.
+CODEC_NAMES = {"mp3": "MP3", "aac": "AAC", "vorbis": "Vorbis", "ac3": "AC3", "eac3": "E-AC3", "mp2": "MP2",
+               "musepack": "Musepack", "wma": "WMA", "opus": "Opus",
+               "subband": "a polyphase subband coder (MP2 or Musepack; the scalefactors do not tell which)"}
+
+
 def explain(r: Result) -> str | None:
     """Why a result is what it is, in words: the engine's reason when it gives one, else,
     for a transcoded file, its evidence (codec, model score, cutoff)."""
@@ -70,7 +76,7 @@ def explain(r: Result) -> str | None:
     parts = []
     if r.codec:
         grid = f" (frame grid z {r.grid_z:g})" if r.grid_z is not None else ""
-        parts.append(f"decoded from {r.codec.upper()}{grid}")
+        parts.append(f"decoded from {CODEC_NAMES.get(r.codec, r.codec)}{grid}")
     score = r.model_score if r.model_score is not None else r.score
     if score is not None:
         parts.append(f"the spectrogram model scored {score:.3f}, below its threshold")

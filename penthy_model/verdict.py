@@ -35,7 +35,7 @@ from .constants import (CODEC_MIN_Z, CONTENT_DBFS, FEATURES, FLOOR_RISE_DB, FLOO
                         GRID_CLEAR_Z, MIN_SAMPLE_RATE, MIN_WINDOWS, FeatureParams)
 from .features import band_centres
 from .inference import Thresholds
-from .result import INCONCLUSIVE, LOSSLESS, TRANSCODED
+from .result import CODEC_NAMES, INCONCLUSIVE, LOSSLESS, TRANSCODED
 
 EVIDENCE_FROM_HZ = 16000.0
 RISE_FROM_HZ = (16000.0, 17500.0)  # a rising floor is measured from here...
@@ -123,11 +123,6 @@ def pool(window_scores: np.ndarray, pooling: str = "mean") -> float:
 TEXTURE_MIN_DB = 1.1  # highest genuine selection score 0.87 dB
 # How far below Nyquist a cutoff must lie to be called a low-pass in a reason.
 LOWPASS_REASON_BELOW_NYQUIST = 0.95
-
-
-CODEC_NAMES = {"mp3": "MP3", "aac": "AAC", "vorbis": "Vorbis", "ac3": "AC3", "eac3": "E-AC3", "mp2": "MP2",
-               "musepack": "Musepack", "wma": "WMA", "opus": "Opus",
-               "subband": "a polyphase subband coder (MP2 or Musepack; the scalefactors do not tell which)"}
 
 
 @dataclass(frozen=True)

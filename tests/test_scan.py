@@ -95,6 +95,8 @@ def test_transcoded_rows_say_why(tmp_path):
     by_grid = Result("/m/b.flac", "transcoded", score=0.0, model_score=0.6, codec="aac", grid_z=14.2)
     assert explain(by_model) == "the spectrogram model scored 0.080, below its threshold; content stops at 16.9 kHz"
     assert explain(by_grid).startswith("decoded from AAC (frame grid z 14.2)")
+    vorbis = Result("/m/e.flac", "transcoded", score=0.0, codec="vorbis", grid_z=9.9)
+    assert explain(vorbis).startswith("decoded from Vorbis (")  # as the reasons spell it, not VORBIS
     assert explain(Result("/m/c.flac", "lossless", score=0.9)) is None
     assert explain(Result("/m/d.flac", "inconclusive", reason="too short")) == "too short"
     html = write_report([by_model, by_grid], tmp_path / "r.html").read_text()

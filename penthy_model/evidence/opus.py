@@ -232,13 +232,12 @@ def burst_z(samples: np.ndarray, starts, sample_rate: int) -> float:
     both = [_bands(x, sample_rate, (BURST_BAND_HZ[0], hi_hz), CONTROL_BAND_HZ) for x in samples]
     bands = [b for b, _ in both]
     t = _burst_t(bands, starts, period, at, slope)
-    if not np.nanmax(t, initial=-np.inf) > 0:
-        return float(np.nanmax(t)) if np.isfinite(t).any() else float("nan")
-    t = np.minimum(t, _burst_t(_without_repeats(bands, starts, 2 * period), starts, period, at, slope))
-    control = [c for _, c in both]
-    under = _burst_t(_without_repeats(control, starts, 2 * period), starts, period, at, slope, level_min=-1.0)
-    z = t - np.maximum(np.nan_to_num(under, nan=0.0), 0.0)
-    return float(np.nanmax(z)) if np.isfinite(z).any() else float("nan")
+    if np.nanmax(t, initial=-np.inf) > 0:  # what looks like bursts is checked; the checks only lower t
+        t = np.minimum(t, _burst_t(_without_repeats(bands, starts, 2 * period), starts, period, at, slope))
+        control = [c for _, c in both]
+        under = _burst_t(_without_repeats(control, starts, 2 * period), starts, period, at, slope, level_min=-1.0)
+        t = t - np.maximum(np.nan_to_num(under, nan=0.0), 0.0)
+    return float(np.nanmax(t)) if np.isfinite(t).any() else float("nan")
 
 
 NOTCH_SIGN = "near-zero coefficients above 20 kHz"
