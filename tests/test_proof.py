@@ -104,9 +104,23 @@ def test_ac3_and_subband_profiles(source, tmp_path, condition, codec):
     assert np.nanmax(_profile(source, codec).z) < threshold
 
 
+def test_opus_profile_in_a_decode_resampled_to_44k(source, tmp_path):
+    """Opus's frame edges across the 20 ms frame: a hump at the grid the detector reads
+    (the window slope starting 420 samples after alignment 228 at 48 kHz), nothing in the source."""
+    if not ffmpeg_has("libopus"):
+        pytest.skip("ffmpeg has no libopus encoder")
+    path = tmp_path / "opus_128.flac"
+    fakes.make_fake(source, path, "opus_128")
+    p = _profile(path, "opus")
+    threshold = plots.codec_threshold("opus")
+    assert p.hop == 882 and abs(p.peak - round(228 * 44100 / 48000)) <= 44  # within the 1 ms tried
+    assert p.at(p.peak) >= threshold and np.nanmedian(p.z) < 0
+    assert np.nanmax(_profile(source, "opus").z) < threshold
+
+
 def test_codecs_without_a_profile_say_so(source):
-    assert {"mp3", "aac", "vorbis"} <= PROFILED
-    assert _profile(source, "opus") is None and _profile(source, "wma") is None
+    assert {"mp3", "aac", "vorbis", "opus"} <= PROFILED
+    assert _profile(source, "wma") is None
     assert grid_profile("mp3", None, [], 44100) is None
 
 

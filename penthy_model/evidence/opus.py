@@ -216,20 +216,32 @@ def _burst_t(bands: list[np.ndarray], starts, period: int, at: np.ndarray, slope
     return np.where(n >= MIN_FRAMES, mean * np.sqrt(n) / spread, np.nan)
 
 
+def frame_edges(samples: np.ndarray, sample_rate: int, control: bool = True):
+    """(period, slope, per window the band above 20 kHz, and with ``control`` also the band
+    under it, in 16-bit steps) for ``burst_z``; None where 20 ms is not a whole number of
+    samples or the rate leaves no band above 20 kHz."""
+    period = sample_rate * FRAME_SECONDS
+    hi_hz = min(BURST_BAND_HZ[1], BURST_NYQUIST * sample_rate / 2)
+    if samples is None or abs(period - round(period)) > 1e-9 or hi_hz - BURST_BAND_HZ[0] < MIN_BAND_HZ:
+        return None
+    period, slope = int(round(period)), int(round(SLOPE_SECONDS * sample_rate))
+    ranges = [(BURST_BAND_HZ[0], hi_hz)] + ([CONTROL_BAND_HZ] if control else [])
+    bands = [_bands(x, sample_rate, *ranges) for x in samples]
+    return period, slope, bands if control else [b[0] for b in bands]
+
+
 def burst_z(samples: np.ndarray, starts, sample_rate: int) -> float:
     """How far the band above 20 kHz bursts at CELT's frame edges, in every frame (see the
     module): the largest, over the places tried, of the smaller t of the band as read and of
     the band less its 40 ms repeats, less the band under 20 kHz's t there (where positive).
     NaN where 20 ms is not a whole number of samples, where the rate leaves no band above
     20 kHz, or with too few frames carrying it."""
-    period = sample_rate * FRAME_SECONDS
-    hi_hz = min(BURST_BAND_HZ[1], BURST_NYQUIST * sample_rate / 2)
-    if abs(period - round(period)) > 1e-9 or hi_hz - BURST_BAND_HZ[0] < MIN_BAND_HZ:
+    found = frame_edges(samples, sample_rate)
+    if found is None:
         return float("nan")
-    period, slope = int(round(period)), int(round(SLOPE_SECONDS * sample_rate))
+    period, slope, both = found
     slack = int(round(BURST_SLACK * sample_rate))
     at = (int(round(BURST_AT * sample_rate)) + np.arange(-slack, slack + 1, max(1, slope // 5))) % period
-    both = [_bands(x, sample_rate, (BURST_BAND_HZ[0], hi_hz), CONTROL_BAND_HZ) for x in samples]
     bands = [b for b, _ in both]
     t = _burst_t(bands, starts, period, at, slope)
     if np.nanmax(t, initial=-np.inf) > 0:  # what looks like bursts is checked; the checks only lower t

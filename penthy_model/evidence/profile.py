@@ -20,11 +20,13 @@ z's are in the detector's units (standard deviations above the alignments no cod
   least a sixteenth of the hop from the scan's best;
 - ``mp2``, ``musepack``, ``subband``: all 32 subband phases, in the stretch of every window
   the detector confirms on (``layer2``), equal pairs against the phases at least
-  ``layer2.EXCLUDE`` from the best.
+  ``layer2.EXCLUDE`` from the best;
+- ``opus``: the bursts above 20 kHz (``opus.burst_z``'s t, without its checks) at places a
+  fifth of a burst apart over the whole 20 ms frame, each shown at the grid alignment whose
+  window slope starts there (at 48 kHz, a burst at 648 is the grid at 228).
 
-WMA and Opus have none (``PROFILED`` lists those that do): their detectors measure only the
-alignment known decoders use, because a look at every alignment costs a transform per sample
-(see their modules). A profile reads fewer samples than the detector did (a share of each
+WMA has none (``PROFILED`` lists those that do): its detector measures only the alignment
+known decoders use, because a look at every alignment costs a transform per sample. A profile reads fewer samples than the detector did (a share of each
 window, to stay within about a second for a file), so its z at the codec's alignment is
 usually lower than the verdict's; what it shows is the shape. It measures and decides
 nothing, and runs only when a picture is drawn.
@@ -205,9 +207,29 @@ def _subband(codec: str):
     return profile
 
 
+# --- Opus (its frame edges) ------------------------------------------------------------------------
+
+def _opus(samples, starts, sample_rate, alignment) -> GridProfile | None:
+    from . import opus
+
+    found = opus.frame_edges(samples, sample_rate, control=False)
+    if found is None:
+        return None
+    period, slope, bands = found
+    places = np.arange(0, period, max(1, slope // 5))
+    t = opus._burst_t(bands, starts, period, places, slope)
+    lead = int(round((opus.FRAME - opus.OVERLAP) // 2 * sample_rate / opus.SAMPLE_RATE))
+    aligns = (places - lead) % period
+    order = np.argsort(aligns)
+    return GridProfile("opus", period, aligns[order], t[order], "left and right",
+                       "bursts of energy above 20 kHz at the window slopes",
+                       f"every 20 ms frame of each of {len(samples)} windows, band "
+                       f"{opus.BURST_BAND_HZ[0] / 1000:g}-{min(opus.BURST_BAND_HZ[1], opus.BURST_NYQUIST * sample_rate / 2) / 1000:.1f} kHz")
+
+
 PROFILES: dict[str, Callable] = {"mp3": _mp3, "aac": _mdct("aac"), "vorbis": _mdct("vorbis"), "ac3": _ac3,
                                  "mp2": _subband("mp2"), "musepack": _subband("musepack"),
-                                 "subband": _subband("subband")}
+                                 "subband": _subband("subband"), "opus": _opus}
 PROFILED = frozenset(PROFILES)
 
 
