@@ -1,8 +1,9 @@
 """Codec evidence: whether a file's samples show the frame grid of a lossy codec.
 
 Each codec family has a detector module (``mdct`` for AAC and Vorbis, ``mp3`` for MP3,
-``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus (its grid at 48 kHz, its frame edges at 44.1 kHz too), ``layer2`` for the
-polyphase subband grid of MP2 and Musepack; ``mdctgrid`` is what the AC3 and WMA grids share);
+``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus (its grid at 48 kHz, its frame
+edges at 44.1 kHz too), ``layer2`` for the polyphase subband grid of MP2 and Musepack;
+``mdctgrid`` is what the AC3 and WMA grids share);
 ``stats`` holds what they share (near-zero counts, z above chance). :func:`find_codec`
 runs every detector on the windows the engine read and returns what they MEASURED, one
 :class:`CodecMeasure` per codec: how many standard deviations the codec's alignment stands
