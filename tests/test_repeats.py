@@ -135,3 +135,34 @@ def test_a_decode_of_music_with_a_sample_loop_keeps_its_proof(tmp_path):
     src = write_flac(tmp_path / "looped.flac", to_pcm16(np.clip(x, -1, 1), np.random.default_rng(4)), sr)
     r = analyze(mp3_twin(src, tmp_path / "looped_mp3.flac", 128))
     assert r.verdict == "transcoded" and r.codec == "mp3", (r.verdict, r.codec, r.grid_z)
+
+
+@pytest.mark.parametrize("gate", [1024, 2048])
+def test_music_hard_gated_to_digital_silence_names_no_codec(tmp_path, gate):
+    """Music cut to exact silence every ``gate`` / 2 samples at 48 kHz: the gate's edges sit on
+    the AAC/Vorbis block boundaries at one alignment, as sharp as a coder's grid (the bench
+    had such files named AAC at z 25 and Vorbis at z 13-22). Windows with runs of digital
+    silence beside sound are not read for a grid."""
+    from penthy_model.evidence.repeats import gated
+
+    sr = 48000
+    n = int(10.0 * sr)
+    on = ((np.arange(n) // (gate // 2)) % 2).astype(np.float32)
+    x = 0.7 * music(10.0, sr=sr, seed=13)[:n] * on[:, None]
+    path = write_flac(tmp_path / f"gate_{gate}.flac", to_pcm16(x), sr)
+    r = analyze(path)
+    assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)
+    from penthy_model.audio import read_windows
+
+    assert gated(read_windows(path).samples).all()
+
+
+def test_a_decode_with_a_silent_gap_keeps_its_proof(tmp_path):
+    """An undithered MP3 decode of music that stops for a moment: the window holding the gap
+    is dropped at review, the others still prove MP3."""
+    sr = 44100
+    x = music(12.0, sr=sr, seed=14)
+    x[int(3.0 * sr):int(3.3 * sr)] = 0.0
+    src = write_flac(tmp_path / "gap.flac", x, sr)
+    r = analyze(mp3_twin(src, tmp_path / "gap_mp3.flac", 128))
+    assert r.verdict == "transcoded" and r.codec == "mp3", (r.verdict, r.codec, r.grid_z)

@@ -58,6 +58,25 @@ def repeating(samples: np.ndarray) -> np.ndarray:
     return np.array([any(_repeats(x[:, c]) for c in range(x.shape[1])) for x in samples], bool)
 
 
+GATED_RUN = 64  # samples of exact digital silence (every channel) beside sound: a hard gate
+
+
+def gated(samples: np.ndarray) -> np.ndarray:
+    """Which windows hold a run of GATED_RUN or more samples that are exactly zero in every
+    channel, and sound elsewhere. Music cut to exact silence and back (a hard gate every 1024
+    or 2048 samples, a stutter edit) puts its edges where a coder's blocks would fall, at one
+    alignment, as sharply as a grid; a lossy decode fills every block it codes with its own
+    noise, so it has such runs only where the music itself stops for a while."""
+    silent = ~np.any(samples != 0, axis=2)  # (W, length)
+    out = np.zeros(len(samples), bool)
+    for i, s in enumerate(silent):
+        if s.all() or not s.any():
+            continue
+        edges = np.diff(np.concatenate([[0], s.view(np.int8), [0]]))
+        out[i] = int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max()) >= GATED_RUN
+    return out
+
+
 # A wave under the music: a part of the samples that repeats exactly every PERIOD samples of
 # the file, whatever plays over it (a square or wavetable oscillator of a whole number of
 # samples, a loop under a vocal). Its edges fall on the same places of every block a coder of
