@@ -174,15 +174,12 @@ def _without_repeats(bands: list[np.ndarray], starts, period: int) -> list[np.nd
     """The windows' band less what repeats exactly every ``period`` samples of the file: its
     median, over every whole period of every window, at each place in the period (a wave
     whose period divides it; next to nothing of anything else)."""
-    stack = []
-    for h, start in zip(bands, starts):
-        first = (-int(start)) % period
-        k = (len(h) - first) // period
-        if k > 0:
-            stack.append(h[first:first + k * period].reshape(k, period, h.shape[1]))
-    if not stack:
+    from .repeats import stack_periods
+
+    stack = stack_periods(bands, starts, period, min_periods=1)
+    if stack is None:
         return bands
-    repeat = np.median(np.concatenate(stack), axis=0)
+    repeat = np.median(stack, axis=0)
     return [h - repeat[(int(s) + np.arange(len(h))) % period] for h, s in zip(bands, starts)]
 
 

@@ -115,27 +115,28 @@ def _period(samples: np.ndarray) -> int:
     return int(periods[np.argmax(score)])
 
 
-def _stack(samples: np.ndarray, starts, period: int) -> np.ndarray | None:
-    """(periods, period, channels): every whole ``period`` of every window, file-aligned (the
-    first sample of each is 0 mod ``period`` in the file); None under MIN_PERIODS of them."""
+def stack_periods(windows, starts, period: int, min_periods: int = MIN_PERIODS) -> np.ndarray | None:
+    """(periods, period, channels): every whole ``period`` of every window ((length, channels)
+    each, starting at ``starts`` in the file), file-aligned (the first sample of each is 0 mod
+    ``period`` in the file); None under ``min_periods`` of them."""
     stack = []
-    for x, start in zip(samples, starts):
+    for x, start in zip(windows, starts):
         first = (-int(start)) % period
         k = (len(x) - first) // period
         if k > 0:
             stack.append(x[first:first + k * period].reshape(k, period, x.shape[1]))
-    if sum(len(p) for p in stack) < MIN_PERIODS:
+    if not stack or sum(len(p) for p in stack) < min_periods:
         return None
     return np.concatenate(stack)
 
 
 def _median_period(samples: np.ndarray, starts, period: int, screen: bool = False) -> tuple[np.ndarray, float]:
-    """The median over every whole ``period`` (``_stack``), at each place in it, and its
+    """The median over every whole ``period`` (``stack_periods``), at each place in it, and its
     energy over the energy a median of music leaves (the samples' energy over the periods
     stacked); ratio 0 with under MIN_PERIODS periods. With ``screen``, the mean over the
     periods is tried first (a tenth of the cost), and where it carries under a quarter of
     PERIODIC_RATIO the median is not taken (ratio 0)."""
-    stack = _stack(samples, starts, period)
+    stack = stack_periods(samples, starts, period)
     if stack is None:
         return np.zeros((period, samples.shape[2])), 0.0
     chance = max(float(np.mean(np.square(stack, dtype=np.float64))) / len(stack), 1e-30)
