@@ -68,7 +68,8 @@ MIN_BLOCKS = 12  # blocks with leakage needed for a z
 # The frame-edge bursts (``burst_z``), at any rate where a 20 ms frame is whole samples:
 FRAME_SECONDS = 0.02
 SLOPE_SECONDS = OVERLAP / SAMPLE_RATE  # 2.5 ms: a burst's length...
-BURST_AT = (KNOWN[0] + (FRAME - OVERLAP) // 2) / SAMPLE_RATE  # ...and where it starts, in s mod 20 ms
+SLOPE_LEAD = (FRAME - OVERLAP) // 2  # a block's first slope starts this far into it (48 kHz samples)
+BURST_AT = (KNOWN[0] + SLOPE_LEAD) / SAMPLE_RATE  # ...so a burst starts here, in s mod 20 ms
 BURST_SLACK = 0.001  # tried this far either side (a resampler's delay), in steps of a fifth of a burst
 BURST_BAND_HZ = (20200.0, 23500.0)  # the band read (capped at BURST_NYQUIST of Nyquist)...
 CONTROL_BAND_HZ = (16000.0, 19500.0)  # ...and the band under 20 kHz that must not burst with it
@@ -88,8 +89,7 @@ def celt_window() -> np.ndarray:
     power-complementary slope, ones, the slope reversed, zeros."""
     n = np.arange(OVERLAP)
     slope = np.sin(0.5 * np.pi * np.sin(np.pi * (n + 0.5) / (2 * OVERLAP)) ** 2)
-    pad = (FRAME - OVERLAP) // 2
-    return np.concatenate([np.zeros(pad), slope, np.ones(FRAME - OVERLAP), slope[::-1], np.zeros(pad)])
+    return np.concatenate([np.zeros(SLOPE_LEAD), slope, np.ones(FRAME - OVERLAP), slope[::-1], np.zeros(SLOPE_LEAD)])
 
 
 def _emphasised(x: np.ndarray) -> np.ndarray:
@@ -183,7 +183,7 @@ def _without_repeats(bands: list[np.ndarray], starts, period: int) -> list[np.nd
     return [h - repeat[(int(s) + np.arange(len(h))) % period] for h, s in zip(bands, starts)]
 
 
-def _burst_t(bands: list[np.ndarray], starts, period: int, at: np.ndarray, slope: int,
+def burst_t(bands: list[np.ndarray], starts, period: int, at: np.ndarray, slope: int,
              level_min: float = BURST_LEVEL) -> np.ndarray:
     """Per place in ``at`` (file sample mod ``period``): the t statistic, over frames whose
     band carries ``level_min``, of log(band energy in ``slope`` samples from there / the
@@ -213,16 +213,22 @@ def _burst_t(bands: list[np.ndarray], starts, period: int, at: np.ndarray, slope
     return np.where(n >= MIN_FRAMES, mean * np.sqrt(n) / spread, np.nan)
 
 
+def burst_band(sample_rate: int) -> tuple[float, float]:
+    """The band the bursts are read in at ``sample_rate`` (Hz): BURST_BAND_HZ, capped at
+    BURST_NYQUIST of Nyquist."""
+    return BURST_BAND_HZ[0], min(BURST_BAND_HZ[1], BURST_NYQUIST * sample_rate / 2)
+
+
 def frame_edges(samples: np.ndarray, sample_rate: int, control: bool = True):
     """(period, slope, per window the band above 20 kHz, and with ``control`` also the band
     under it, in 16-bit steps) for ``burst_z``; None where 20 ms is not a whole number of
     samples or the rate leaves no band above 20 kHz."""
     period = sample_rate * FRAME_SECONDS
-    hi_hz = min(BURST_BAND_HZ[1], BURST_NYQUIST * sample_rate / 2)
-    if samples is None or abs(period - round(period)) > 1e-9 or hi_hz - BURST_BAND_HZ[0] < MIN_BAND_HZ:
+    band = burst_band(sample_rate)
+    if samples is None or abs(period - round(period)) > 1e-9 or band[1] - band[0] < MIN_BAND_HZ:
         return None
     period, slope = int(round(period)), int(round(SLOPE_SECONDS * sample_rate))
-    ranges = [(BURST_BAND_HZ[0], hi_hz)] + ([CONTROL_BAND_HZ] if control else [])
+    ranges = [band] + ([CONTROL_BAND_HZ] if control else [])
     bands = [_bands(x, sample_rate, *ranges) for x in samples]
     return period, slope, bands if control else [b[0] for b in bands]
 
@@ -240,11 +246,11 @@ def burst_z(samples: np.ndarray, starts, sample_rate: int) -> float:
     slack = int(round(BURST_SLACK * sample_rate))
     at = (int(round(BURST_AT * sample_rate)) + np.arange(-slack, slack + 1, max(1, slope // 5))) % period
     bands = [b for b, _ in both]
-    t = _burst_t(bands, starts, period, at, slope)
+    t = burst_t(bands, starts, period, at, slope)
     if np.nanmax(t, initial=-np.inf) > 0:  # what looks like bursts is checked; the checks only lower t
-        t = np.minimum(t, _burst_t(_without_repeats(bands, starts, 2 * period), starts, period, at, slope))
+        t = np.minimum(t, burst_t(_without_repeats(bands, starts, 2 * period), starts, period, at, slope))
         control = [c for _, c in both]
-        under = _burst_t(_without_repeats(control, starts, 2 * period), starts, period, at, slope, level_min=-1.0)
+        under = burst_t(_without_repeats(control, starts, 2 * period), starts, period, at, slope, level_min=-1.0)
         t = t - np.maximum(np.nan_to_num(under, nan=0.0), 0.0)
     return float(np.nanmax(t)) if np.isfinite(t).any() else float("nan")
 

@@ -26,8 +26,9 @@ z's are in the detector's units (standard deviations above the alignments no cod
   window slope starts there (at 48 kHz, a burst at 648 is the grid at 228).
 
 WMA has none (``PROFILED`` lists those that do): its detector measures only the alignment
-known decoders use, because a look at every alignment costs a transform per sample. A profile reads fewer samples than the detector did (a share of each
-window, to stay within about a second for a file), so its z at the codec's alignment is
+known decoders use, because a look at every alignment costs a transform per sample. A
+profile reads fewer samples than the detector did (a share of each window, to stay within
+about a second for a file), so its z at the codec's alignment is
 usually lower than the verdict's; what it shows is the shape. It measures and decides
 nothing, and runs only when a picture is drawn.
 """
@@ -217,14 +218,14 @@ def _opus(samples, starts, sample_rate, alignment) -> GridProfile | None:
         return None
     period, slope, bands = found
     places = np.arange(0, period, max(1, slope // 5))
-    t = opus._burst_t(bands, starts, period, places, slope)
-    lead = int(round((opus.FRAME - opus.OVERLAP) // 2 * sample_rate / opus.SAMPLE_RATE))
+    t = opus.burst_t(bands, starts, period, places, slope)
+    lead = int(round(opus.SLOPE_LEAD * sample_rate / opus.SAMPLE_RATE))
     aligns = (places - lead) % period
     order = np.argsort(aligns)
+    lo, hi = opus.burst_band(sample_rate)
     return GridProfile("opus", period, aligns[order], t[order], "left and right",
                        "bursts of energy above 20 kHz at the window slopes",
-                       f"every 20 ms frame of each of {len(samples)} windows, band "
-                       f"{opus.BURST_BAND_HZ[0] / 1000:g}-{min(opus.BURST_BAND_HZ[1], opus.BURST_NYQUIST * sample_rate / 2) / 1000:.1f} kHz")
+                       f"every 20 ms frame of each of {len(samples)} windows, band {lo / 1000:g}-{hi / 1000:.1f} kHz")
 
 
 PROFILES: dict[str, Callable] = {"mp3": _mp3, "aac": _mdct("aac"), "vorbis": _mdct("vorbis"), "ac3": _ac3,
