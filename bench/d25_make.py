@@ -34,7 +34,8 @@ FAKE_CONDITIONS = (
     "vorbis_q3", "vorbis_q5", "vorbis_q6", "vorbis_q8",
     "opus_96", "opus_128", "opus_192",
 )
-SPLIT_SEEDS = {"select": 250_000, "test": 750_000, "test2": 1_250_000, "test3": 1_750_000}  # test2, test3: fresh held-out sets
+SPLIT_SEEDS = {"select": 250_000, "test": 750_000, "test2": 1_250_000, "test3": 1_750_000,
+               "test4": 2_250_000}  # test2-test4: fresh held-out sets, each judged once
 COLUMNS = ("path", "split", "label", "kind", "style", "condition", "group", "sample_rate", "info")
 
 
