@@ -67,9 +67,7 @@ class Analyzer:
         result.upsampled_from, hires_hz = rate_facts(windows.samples, sr)
         if sr < self.policy.min_sample_rate:  # nothing for the network to read: the grids alone
             evidence = self._codec_evidence(result, windows, thorough=True)
-            result.verdict, result.score, result.reason = decide(Findings((), (), sample_rate=sr, codec=evidence),
-                                                                 self.policy)
-            return result
+            return self._decided(result, Findings((), (), sample_rate=sr, codec=evidence))
         features, reference_dbfs = window_features(windows.samples, sr, with_reference=True)
         scores = self.model.predict(features)
         result.window_scores = [round(float(s), 4) for s in scores]
@@ -90,22 +88,27 @@ class Analyzer:
         first = decide(findings, self.policy)[0]
         evidence = self._codec_evidence(result, windows, thorough=first == INCONCLUSIVE,
                                         detectors=EVERY_FILE if first == LOSSLESS else DETECTORS)
-        result.verdict, score, result.reason = decide(replace(findings, codec=evidence), self.policy)
-        result.score = round(score, 4)
+        return self._decided(result, replace(findings, codec=evidence))
+
+    def _decided(self, result: Result, findings: Findings) -> Result:
+        """``result`` with the policy's decision on ``findings``: verdict, score, reason, and the
+        codec (and its grid's alignment) where a codec's grid proves it."""
+        decision = decide(findings, self.policy)
+        result.verdict, result.reason = decision.verdict, decision.reason
+        result.score = None if decision.score is None else round(decision.score, 4)
+        if decision.proof is not None:
+            result.codec, result.grid_alignment = decision.proof.codec, decision.proof.alignment
         return result
 
     def _codec_evidence(self, result: Result, windows, thorough: bool, detectors=DETECTORS):
         """Measure every codec's frame grid (``evidence.find_codec``, stopping early where the
-        policy's levels make the answer clear) and record the strongest and any proof."""
+        policy's levels make the answer clear) and record the strongest."""
         p = self.policy
         evidence = find_codec(windows.samples, windows.starts, windows.sample_rate, clear_z=p.grid_clear_z,
                               absent_z=p.grid_absent_z, thorough=thorough, detectors=detectors)
         strongest = evidence.strongest
         if strongest is not None:
             result.grid_z, result.grid_alignment = round(strongest.z, 1), strongest.alignment
-        proof = p.proof(evidence)
-        if proof is not None:
-            result.codec, result.grid_alignment = proof.codec, proof.alignment
         return evidence
 
     def _analyze_or_error(self, path) -> Result:

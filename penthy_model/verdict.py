@@ -1,16 +1,18 @@
 """The verdict: every stage's findings -> lossless, transcoded or inconclusive, in one place.
 
 ``Policy`` holds every decision threshold: the CNN's (from the model's sidecar), the evidence
-levels that say whether a window has sound above 16 kHz, the codec grids' z's and the lossy
-texture's. ``decide(findings, policy)`` is the one function that turns a file's findings into
-``(verdict, score, reason)``. The CLI's ``--threshold`` and the plugin's ``threshold`` go
+levels that say whether a window has sound above 16 kHz, the codec grids' z's (to name a
+codec, and to back the CNN) and the lossy texture's. ``decide(findings, policy)`` is the one
+function that turns a file's findings into a ``Decision``: verdict, score, reason, and the
+codec measure that proves it where one does. The CLI's ``--threshold`` and the plugin's ``threshold`` go
 through ``Policy.with_threshold``.
 
 The rule: ``transcoded`` needs proof. Proof is a codec's frame grid in the samples (AAC,
-Vorbis or MP3, z at or above its threshold), or the CNN's transcoded verdict backed by lossy
-texture (``texture``: the band under the cutoff changing from frame to frame as no steady
-filter makes it) at or above ``texture_min``. A cliff alone is no proof: a steep mastering
-low-pass, a 32 kHz source resampled to 44.1 kHz or a 48 kHz master brought down to 44.1 kHz
+Vorbis, MP3, Opus, AC3, MP2, Musepack or WMA, z at or above its threshold, which also names
+the codec), or the CNN's transcoded verdict backed by evidence no steady filter leaves: a
+codec's grid at its ``codec_support_z`` or more (too weak to name the codec), or lossy
+texture (``texture``: the band under the cutoff changing from frame to frame) at or above
+``texture_min``. A cliff alone is no proof: a steep mastering low-pass, a 32 kHz source resampled to 44.1 kHz or a 48 kHz master brought down to 44.1 kHz
 leave one too, so the CNN's transcoded verdict without proof is ``inconclusive``, with a reason
 a person can check. A hi-res file with content running unbroken well above 24 kHz is never
 accused on the CNN's word: no MP3, Opus or 44.1/48 kHz AAC/Vorbis stream carries such content.
@@ -27,12 +29,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from .constants import (CODEC_MIN_Z, CONTENT_DBFS, FEATURES, FLOOR_RISE_DB, FLOOR_SPREAD_DB, GRID_ABSENT_SHARE,
-                        GRID_CLEAR_Z, MIN_SAMPLE_RATE, MIN_WINDOWS, FeatureParams)
+from .constants import (CODEC_MIN_Z, CODEC_SUPPORT_Z, CONTENT_DBFS, FEATURES, FLOOR_RISE_DB, FLOOR_SPREAD_DB,
+                        GRID_ABSENT_SHARE, GRID_CLEAR_Z, MIN_SAMPLE_RATE, MIN_WINDOWS, FeatureParams)
 from .features import band_centres
 from .inference import Thresholds
 from .result import CODEC_NAMES, INCONCLUSIVE, LOSSLESS, TRANSCODED
@@ -159,6 +161,7 @@ class Policy:
     grid_clear_z: float = GRID_CLEAR_Z  # a detector stops reading once a codec stands this high...
     grid_absent_share: float = GRID_ABSENT_SHARE  # ...or every codec under this share of its threshold
     texture_min: float = TEXTURE_MIN_DB
+    codec_support_z: Mapping[str, float] = field(default_factory=lambda: MappingProxyType(dict(CODEC_SUPPORT_Z)))
 
     def __post_init__(self):
         self.thresholds  # validates the CNN thresholds
@@ -209,10 +212,30 @@ class Policy:
     def proof(self, evidence):
         """The codec measure of ``evidence`` (``evidence.CodecEvidence``) that is proof: z at or
         above its codec's threshold, the strongest relative to it; None without one."""
-        if evidence is None:
-            return None
-        passed = [m for m in evidence.measures if m.measured and m.z >= self.codec_min_z.get(m.codec, np.inf)]
-        return max(passed, key=lambda m: m.z / self.codec_min_z[m.codec]) if passed else None
+        return _strongest(evidence, self.codec_min_z)
+
+    def support(self, evidence):
+        """The codec measure of ``evidence`` at or above its codec's ``codec_support_z``, the
+        strongest relative to it: a grid too weak to name the codec, but one no steady filter
+        leaves; None without one."""
+        return _strongest(evidence, self.codec_support_z)
+
+
+def _strongest(evidence, levels: Mapping[str, float]):
+    """The measure of ``evidence`` at or above its codec's level, the strongest relative to it."""
+    if evidence is None:
+        return None
+    passed = [m for m in evidence.measures if m.measured and m.z >= levels.get(m.codec, np.inf)]
+    return max(passed, key=lambda m: m.z / levels[m.codec]) if passed else None
+
+
+class Decision(NamedTuple):
+    """What ``decide`` returns."""
+
+    verdict: str
+    score: float | None  # the CNN's pooled score; 0.0 where a codec's grid proves a transcode
+    reason: str | None
+    proof: object = None  # the evidence.CodecMeasure that proves it (names the codec), if one does
 
 
 def codec_reason(found, model_score: float | None) -> str:
@@ -222,6 +245,15 @@ def codec_reason(found, model_score: float | None) -> str:
     model = "" if model_score is None else f"; the spectrogram model alone scored {model_score:.4f}"
     return (f"decoded from {name}: its frame grid shows in {found.windows} windows of the {found.where} "
             f"({found.sign}{at}, z {found.z:.1f}){model}")
+
+
+def support_reason(found, score: float, policy: Policy) -> str:
+    """The reason of a transcoded verdict the CNN gives and a weak codec grid backs."""
+    name = CODEC_NAMES.get(found.codec, found.codec)
+    at = "" if found.alignment is None else f" at alignment {found.alignment}"
+    return (f"the model scored {score:.2f}, and {name}'s frame grid shows weakly in the {found.where} ({found.sign}{at}, "
+            f"z {found.z:.1f}): no steady filter leaves one, but it is too weak to name the codec "
+            f"(z {policy.codec_min_z[found.codec]:.1f} would)")
 
 
 def _khz(hz: float) -> str:
@@ -246,40 +278,43 @@ def _no_proof_reason(f: Findings, score: float, policy: Policy) -> str:
     return f"the model scored {score:.2f}, but there is no codec frame grid and {texture}"
 
 
-def decide(findings: Findings, policy: Policy) -> tuple[str, float | None, str | None]:
-    """(verdict, score, reason) for one file from its findings. ``score`` is the CNN's
-    pooled score, 0.0 when a codec's frame grid proves a transcode, None when the network
-    could not read the file (a sample rate under ``policy.min_sample_rate``)."""
+def decide(findings: Findings, policy: Policy) -> Decision:
+    """The verdict, score, reason and proof for one file from its findings. ``score`` is the
+    CNN's pooled score, 0.0 when a codec's frame grid proves a transcode, None when the
+    network could not read the file (a sample rate under ``policy.min_sample_rate``)."""
     f = findings
     window_scores = np.asarray(f.window_scores, dtype=np.float64)
     read = f.sample_rate is None or f.sample_rate >= policy.min_sample_rate
     score = pool(window_scores, policy.pooling) if read else None
     grid = policy.proof(f.codec)
     if grid is not None:  # a codec grid needs no band above 16 kHz
-        return TRANSCODED, 0.0, codec_reason(grid, score)
+        return Decision(TRANSCODED, 0.0, codec_reason(grid, score), grid)
     if not read:
-        return INCONCLUSIVE, None, f"sample rate {f.sample_rate} Hz: there is no band above 16 kHz to judge"
+        return Decision(INCONCLUSIVE, None, f"sample rate {f.sample_rate} Hz: there is no band above 16 kHz to judge")
     if window_scores.size < policy.min_windows:
-        return (INCONCLUSIVE, score,
-                f"only {window_scores.size} usable window(s) of sound; need {policy.min_windows}")
+        return Decision(INCONCLUSIVE, score,
+                        f"only {window_scores.size} usable window(s) of sound; need {policy.min_windows}")
     share = float(np.mean(np.asarray(f.has_content, dtype=bool))) if len(f.has_content) else 0.0
     evidence = has_evidence(share, policy.min_content_share)
     if policy.model_reads_transcoded(score, f.has_content):
+        weak = policy.support(f.codec) if f.hires_content_hz is None else None
+        if weak is not None:
+            return Decision(TRANSCODED, score, support_reason(weak, score, policy))
         if f.hires_content_hz is None and f.texture is not None and f.texture >= policy.texture_min:
             lo, hi = f.texture_band_hz or (None, None)
             where = f" at {_khz(lo)}-{_khz(hi)}" if lo else ""
-            return (TRANSCODED, score,
-                    f"the model scored {score:.2f} and the band under the cutoff{where} changes from frame to frame "
-                    f"as a lossy coder's does (lossy texture {f.texture:.2f} dB; a steady filter stays under "
-                    f"{policy.texture_min:.2f})")
-        return INCONCLUSIVE, score, _no_proof_reason(f, score, policy)
+            return Decision(TRANSCODED, score,
+                            f"the model scored {score:.2f} and the band under the cutoff{where} changes from frame "
+                            f"to frame as a lossy coder's does (lossy texture {f.texture:.2f} dB; a steady filter "
+                            f"stays under {policy.texture_min:.2f})")
+        return Decision(INCONCLUSIVE, score, _no_proof_reason(f, score, policy))
     if not evidence:
-        return INCONCLUSIVE, score, (f"little sound above 16 kHz (in {share:.0%} of windows; a steady floor "
-                                     "of noise-shaped dither does not count): too little there to tell "
-                                     "a lossy encoder's work from the music's own")
+        return Decision(INCONCLUSIVE, score, f"little sound above 16 kHz (in {share:.0%} of windows; a steady "
+                                             "floor of noise-shaped dither does not count): too little there to "
+                                             "tell a lossy encoder's work from the music's own")
     if score >= policy.lossless:
-        return LOSSLESS, score, None
-    return INCONCLUSIVE, score, f"score {score:.2f} is between the thresholds"
+        return Decision(LOSSLESS, score, None)
+    return Decision(INCONCLUSIVE, score, f"score {score:.2f} is between the thresholds")
 
 
 def content_flags(features: np.ndarray, reference_dbfs: np.ndarray, sample_rate: int,

@@ -80,13 +80,16 @@ def test_a_wave_under_music_whose_period_shares_the_hop_names_no_codec(tmp_path,
     assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)
 
 
-def test_the_checks_run_below_every_codec_threshold_of_the_policy():
-    """REVIEW_Z decides which files get the repeat and shift checks; a codec proof above it
-    must have had them, so it stays under the lowest codec threshold of the policy."""
-    from penthy_model.constants import CODEC_MIN_Z  # the Policy's default codec_min_z
+def test_the_checks_run_at_or_below_every_codec_level_of_the_policy():
+    """REVIEW_Z decides which files get the repeat and shift checks; a codec's grid that proves
+    a transcode or backs the network's must have had them, so REVIEW_Z stays at or under every
+    codec's support level, and each support level under the level that names the codec."""
+    from penthy_model.constants import CODEC_MIN_Z, CODEC_SUPPORT_Z  # the Policy's defaults
     from penthy_model.evidence.stats import REVIEW_Z
 
-    assert REVIEW_Z < min(CODEC_MIN_Z.values())
+    assert set(CODEC_SUPPORT_Z) == set(CODEC_MIN_Z)
+    assert REVIEW_Z <= min(CODEC_SUPPORT_Z.values())
+    assert all(CODEC_SUPPORT_Z[c] < CODEC_MIN_Z[c] for c in CODEC_MIN_Z)
 
 
 def _saw(period: int, n: int, amplitude: float = 0.3) -> np.ndarray:
@@ -166,3 +169,4 @@ def test_a_decode_with_a_silent_gap_keeps_its_proof(tmp_path):
     src = write_flac(tmp_path / "gap.flac", x, sr)
     r = analyze(mp3_twin(src, tmp_path / "gap_mp3.flac", 128))
     assert r.verdict == "transcoded" and r.codec == "mp3", (r.verdict, r.codec, r.grid_z)
+
