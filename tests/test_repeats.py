@@ -170,3 +170,33 @@ def test_a_decode_with_a_silent_gap_keeps_its_proof(tmp_path):
     r = analyze(mp3_twin(src, tmp_path / "gap_mp3.flac", 128))
     assert r.verdict == "transcoded" and r.codec == "mp3", (r.verdict, r.codec, r.grid_z)
 
+
+def _hostile_bench():
+    """bench/hostile_genuine.py, loaded as a module (it is a script, not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "hostile_genuine.py"
+    spec = importlib.util.spec_from_file_location("hostile_genuine", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_chip_tune_of_few_levels_gets_no_codec(tmp_path, monkeypatch):
+    """The hostile bench's third draw: three undithered pulse voices at 48 kHz, 12 sample
+    levels. 11 of its 12 windows hold digital silence and are dropped (``gated``); the one
+    left read the subband grid at z 42 and was named MP2/Musepack. A window of so few levels
+    over so wide a span is no decode (``few_levels``), so it is dropped too."""
+    import penthy_model.evidence.repeats as repeats
+    from penthy_model.audio import read_windows
+
+    x = _hostile_bench().render("other", "chip8", 48000, 10, 10.0, draw=3)
+    path = write_flac(tmp_path / "chip8.flac", x, 48000)
+    w = read_windows(path)
+    assert repeats.few_levels(w.samples).all() and not repeats.few_levels(music(10.0, 48000)[None]).any()
+    r = analyze(path)
+    assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)
+    monkeypatch.setattr(repeats, "few_levels", lambda s: np.zeros(len(s), bool))
+    named = find_codec(w.samples, w.starts, 48000, thorough=True).strongest
+    assert named.codec == "subband" and named.z >= 10  # what the check takes away

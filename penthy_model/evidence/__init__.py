@@ -20,8 +20,8 @@ model leaves undecided). Add one to ``DETECTORS`` to have it run on every file.
 
 A window whose waveform repeats exactly (``repeats``) counts the same blocks again and again
 and can make any alignment stand out, and so can music cut to exact silence and back (a
-hard gate): where a codec reaches REVIEW_Z, such windows are dropped and the detectors run
-again on the others. A wave that repeats exactly under the music (``repeats.periodic_part``)
+hard gate) and voices of a few sample levels (chip tunes, 8-bit sources): where a codec
+reaches REVIEW_Z, such windows are dropped and the detectors run again on the others. A wave that repeats exactly under the music (``repeats.periodic_part``)
 can lift the alignments its edges fall on: where one is found, the detectors also run on the
 samples without it, and each codec keeps the lower z.
 """
@@ -138,9 +138,9 @@ def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, cle
         return CodecEvidence()
     measures = _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough)
     if any(m.z >= REVIEW_Z for m in measures):
-        from .repeats import gated, periodic_part, repeating
+        from .repeats import few_levels, gated, periodic_part, repeating
 
-        drop = repeating(samples) | gated(samples)
+        drop = repeating(samples) | gated(samples) | few_levels(samples)
         if drop.all():
             return CodecEvidence()
         if drop.any():

@@ -7,6 +7,10 @@ pattern at one alignment is counted a hundred times, and a coder's alignment tha
 to fall on the waveform's edges stands out by z in the hundreds. A lossy decode never
 repeats: the coder's quantisation noise differs in every frame.
 
+Two more kinds of window make the same few blocks over and over: music gated to exact
+digital silence and back (``gated``), and voices of a few levels, chip tunes and 8-bit
+sources left undithered (``few_levels``).
+
 ``repeating`` finds such windows: the lag where the start of each channel best correlates
 with itself (an FFT, lags MIN_LAG to half the stretch), then whether the whole window comes
 back at that lag (or one of the next best) to within REPEAT_LSB RMS.
@@ -74,6 +78,23 @@ def gated(samples: np.ndarray) -> np.ndarray:
             continue
         edges = np.diff(np.concatenate([[0], s.view(np.int8), [0]]))
         out[i] = int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max()) >= GATED_RUN
+    return out
+
+
+MAX_LEVELS = 256  # a window whose samples take this few values (8-bit audio has 256)...
+MIN_SPAN = 4096  # ...over this many 16-bit steps (levels 16 steps apart on average) is no decode
+
+
+def few_levels(samples: np.ndarray) -> np.ndarray:
+    """Which windows' samples (every channel, in 16-bit steps) take at most MAX_LEVELS values
+    over a span of MIN_SPAN steps or more: chip voices and 8-bit sources, undithered. A lossy
+    decode sums many windowed cosines and, rounded, takes nearly every value in its span; the
+    few levels of a square-wave voice make the same blocks again and again, and one window of
+    them read a subband grid at z 42 (a chip tune of 12 levels at 48 kHz)."""
+    out = np.zeros(len(samples), bool)
+    for i, x in enumerate(samples):
+        values = np.unique(x)
+        out[i] = len(values) <= MAX_LEVELS and (values[-1] - values[0]) / LSB >= MIN_SPAN
     return out
 
 
