@@ -21,9 +21,10 @@ model leaves undecided). Add one to ``DETECTORS`` to have it run on every file.
 A window whose waveform repeats exactly (``repeats``) counts the same blocks again and again
 and can make any alignment stand out, and so can music cut to exact silence and back (a
 hard gate) and voices of a few sample levels (chip tunes, 8-bit sources): where a codec
-reaches REVIEW_Z, such windows are dropped and the detectors run again on the others. A wave that repeats exactly under the music (``repeats.periodic_part``)
-can lift the alignments its edges fall on: where one is found, the detectors also run on the
-samples without it, and each codec keeps the lower z.
+reaches REVIEW_Z, such windows are dropped and the detectors run again on the others. A
+wave that repeats exactly under the music (``repeats.periodic_part``) can lift the
+alignments its edges fall on: where one is found, the detectors also run on the samples
+without it, and each codec keeps the lower z.
 """
 
 from __future__ import annotations
