@@ -91,13 +91,17 @@ class Analyzer:
         return self._decided(result, replace(findings, codec=evidence))
 
     def _decided(self, result: Result, findings: Findings) -> Result:
-        """``result`` with the policy's decision on ``findings``: verdict, score, reason, and the
-        codec (and its grid's alignment) where a codec's grid proves it."""
+        """``result`` with the policy's decision on ``findings``: verdict, score, reason; the
+        codec where a codec's grid proves it; and the z and alignment of the grid that proves
+        or backs the verdict, where one does (else those of the strongest grid stay)."""
         decision = decide(findings, self.policy)
         result.verdict, result.reason = decision.verdict, decision.reason
         result.score = None if decision.score is None else round(decision.score, 4)
+        grid = decision.proof or decision.support
+        if grid is not None:
+            result.grid_z, result.grid_alignment = round(grid.z, 1), grid.alignment
         if decision.proof is not None:
-            result.codec, result.grid_alignment = decision.proof.codec, decision.proof.alignment
+            result.codec = decision.proof.codec
         return result
 
     def _codec_evidence(self, result: Result, windows, thorough: bool, detectors=DETECTORS):

@@ -36,7 +36,7 @@ class Result:
     engine: str | None = None  # the detector's code version (the package version)
     model_score: float | None = None  # the CNN's pooled score, before any codec evidence
     codec: str | None = None  # "mp3", "aac", "vorbis", ... when the samples show that codec's frame grid
-    grid_z: float | None = None  # the strongest codec-grid z found (every analysed file)
+    grid_z: float | None = None  # the z of the codec grid that proves or backs the verdict, else the strongest found
     grid_alignment: int | None = None  # the sample offset of that grid
 
     @property

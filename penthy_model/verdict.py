@@ -4,7 +4,7 @@
 levels that say whether a window has sound above 16 kHz, the codec grids' z's (to name a
 codec, and to back the CNN) and the lossy texture's. ``decide(findings, policy)`` is the one
 function that turns a file's findings into a ``Decision``: verdict, score, reason, and the
-codec measure that proves it where one does. The CLI's ``--threshold`` and the plugin's ``threshold`` go
+codec measure that proves or backs it where one does. The CLI's ``--threshold`` and the plugin's ``threshold`` go
 through ``Policy.with_threshold``.
 
 The rule: ``transcoded`` needs proof. Proof is a codec's frame grid in the samples (AAC,
@@ -236,6 +236,7 @@ class Decision(NamedTuple):
     score: float | None  # the CNN's pooled score; 0.0 where a codec's grid proves a transcode
     reason: str | None
     proof: object = None  # the evidence.CodecMeasure that proves it (names the codec), if one does
+    support: object = None  # the weaker one that backs the CNN's transcoded verdict, if one does
 
 
 def codec_reason(found, model_score: float | None) -> str:
@@ -299,7 +300,7 @@ def decide(findings: Findings, policy: Policy) -> Decision:
     if policy.model_reads_transcoded(score, f.has_content):
         weak = policy.support(f.codec) if f.hires_content_hz is None else None
         if weak is not None:
-            return Decision(TRANSCODED, score, support_reason(weak, score, policy))
+            return Decision(TRANSCODED, score, support_reason(weak, score, policy), support=weak)
         if f.hires_content_hz is None and f.texture is not None and f.texture >= policy.texture_min:
             lo, hi = f.texture_band_hz or (None, None)
             where = f" at {_khz(lo)}-{_khz(hi)}" if lo else ""

@@ -225,7 +225,7 @@ def test_files_without_evidence_need_the_low_content_threshold():
     scores = np.full(8, 0.35)
     with_evidence, without = np.ones(8, bool), np.r_[np.ones(3, bool), np.zeros(5, bool)]
     assert decide(Findings(scores, with_evidence, texture=5.0), p)[0] == "transcoded"
-    verdict, score, reason, _ = decide(Findings(scores, without, texture=5.0), p)
+    verdict, score, reason, *_ = decide(Findings(scores, without, texture=5.0), p)
     assert verdict == "inconclusive" and "little sound above 16 kHz (in 38% of windows;" in reason
     assert decide(Findings(np.full(8, 0.1), without, texture=5.0), p)[0] == "transcoded"
     assert decide(Findings(np.full(8, 0.1), without), p)[0] == "inconclusive"  # the model's word is no proof

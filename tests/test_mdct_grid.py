@@ -154,7 +154,7 @@ def test_the_verdict_names_the_codec_only_at_its_threshold():
     high = Findings(np.full(8, 0.9), np.ones(8, bool), sample_rate=44100, codec=evidence)
     strict = Policy(0.2, 0.5, 0.1, codec_min_z={"aac": 8.0, "mp3": 10.0})
     assert decide(high, strict)[:2] == (LOSSLESS, 0.9)
-    verdict, score, reason, _ = decide(high, replace(strict, codec_min_z={"aac": 5.0, "mp3": 10.0}))
+    verdict, score, reason, *_ = decide(high, replace(strict, codec_min_z={"aac": 5.0, "mp3": 10.0}))
     assert (verdict, score, strict.proof(evidence)) == (TRANSCODED, 0.0, None)
     assert "decoded from AAC" in reason and "z 7.0" in reason and "model alone scored 0.9000" in reason
 

@@ -31,7 +31,7 @@ def findings(scores=LOW, content=CONTENT, **kw) -> Findings:
 def test_a_codec_grid_is_proof_whatever_the_model_says():
     mp3 = ev(CodecMeasure("mp3", 14.0, 48, 12, "mid"))
     for scores in (LOW, HIGH):
-        verdict, score, reason, _ = decide(findings(scores, codec=mp3, cutoff_hz=16500), POLICY)
+        verdict, score, reason, *_ = decide(findings(scores, codec=mp3, cutoff_hz=16500), POLICY)
         assert verdict == "transcoded" and score == 0.0
         assert reason.startswith("decoded from MP3: its frame grid shows in 12 windows of the mid channel "
                                  "(near-zero coefficients at alignment 48, z 14.0)")
@@ -63,7 +63,7 @@ def test_a_weak_grid_backs_the_network_but_names_no_codec():
     assert support < POLICY.codec_min_z["opus"]
     weak = ev(CodecMeasure("opus", support, None, 12, "", "bursts of energy above 20 kHz at its 20 ms frame edges"))
     decision = decide(findings(cutoff_hz=20400, texture=0.1, codec=weak), POLICY)
-    assert decision.verdict == "transcoded" and decision.proof is None
+    assert decision.verdict == "transcoded" and decision.proof is None and decision.support.codec == "opus"
     assert decision.score == pytest.approx(0.05)
     assert decision.reason == (f"the model scored 0.05, and Opus's frame grid shows weakly in the samples (bursts of energy "
                                f"above 20 kHz at its 20 ms frame edges, z {support:.1f}): no steady filter leaves one, "
@@ -76,7 +76,7 @@ def test_a_weak_grid_backs_the_network_but_names_no_codec():
 
 
 def test_a_steady_lowpass_without_a_grid_is_inconclusive_with_a_checkable_reason():
-    verdict, score, reason, _ = decide(findings(cutoff_hz=20000, texture=0.1, texture_band_hz=(17100, 19600),
+    verdict, score, reason, *_ = decide(findings(cutoff_hz=20000, texture=0.1, texture_band_hz=(17100, 19600),
                                              codec=ev(CodecMeasure("mp3", 3.0, 48, 12))), POLICY)
     assert verdict == "inconclusive" and score == pytest.approx(0.05)
     assert reason.startswith("a steady low-pass at 20.0 kHz and no codec frame grid: a mastering or resampling "
@@ -85,7 +85,7 @@ def test_a_steady_lowpass_without_a_grid_is_inconclusive_with_a_checkable_reason
 
 
 def test_lossy_texture_backs_the_models_verdict():
-    verdict, score, reason, _ = decide(findings(cutoff_hz=19000, texture=2.5, texture_band_hz=(16100, 18600)), POLICY)
+    verdict, score, reason, *_ = decide(findings(cutoff_hz=19000, texture=2.5, texture_band_hz=(16100, 18600)), POLICY)
     assert verdict == "transcoded" and score == pytest.approx(0.05)
     assert "changes from frame to frame as a lossy coder's does (lossy texture 2.50 dB" in reason
     # ...but only backs it: texture with a model that reads lossless is no accusation
@@ -94,7 +94,7 @@ def test_lossy_texture_backs_the_models_verdict():
 
 
 def test_no_band_to_judge_is_no_proof():
-    verdict, _, reason, _ = decide(findings(cutoff_hz=12000, texture=None), POLICY)
+    verdict, _, reason, *_ = decide(findings(cutoff_hz=12000, texture=None), POLICY)
     assert verdict == "inconclusive" and "no band under the cutoff to judge its texture" in reason
 
 
@@ -102,17 +102,17 @@ def test_little_content_above_16k_needs_proof_too():
     """A genuine track through a steep 15 kHz low-pass scored 0.12 (under the low-content
     threshold) and was called transcoded; without a grid or texture it is not."""
     none = np.zeros(8, bool)
-    verdict, _, reason, _ = decide(findings(np.full(8, 0.12), none, cutoff_hz=15000, texture=0.2), POLICY)
+    verdict, _, reason, *_ = decide(findings(np.full(8, 0.12), none, cutoff_hz=15000, texture=0.2), POLICY)
     assert verdict == "inconclusive" and "a steady low-pass at 15.0 kHz" in reason
     assert decide(findings(np.full(8, 0.12), none, cutoff_hz=15000, texture=3.0), POLICY)[0] == "transcoded"
-    verdict, _, reason, _ = decide(findings(np.full(8, 0.25), none, cutoff_hz=15000), POLICY)
+    verdict, _, reason, *_ = decide(findings(np.full(8, 0.25), none, cutoff_hz=15000), POLICY)
     assert verdict == "inconclusive" and "little sound above 16 kHz" in reason
     assert decide(findings(HIGH, none), POLICY)[0] == "inconclusive"  # nothing to vouch for it either
 
 
 def test_hires_content_above_24k_is_never_accused_on_the_models_word():
     f = findings(sample_rate=96000, cutoff_hz=45000, hires_content_hz=43000.0, texture=5.0)
-    verdict, _, reason, _ = decide(f, POLICY)
+    verdict, _, reason, *_ = decide(f, POLICY)
     assert verdict == "inconclusive"
     assert "content runs on to 43.0 kHz in a 96 kHz file: no MP3, Opus or 44.1/48 kHz AAC/Vorbis" in reason
     grid = ev(CodecMeasure("aac", 30.0, 0, 12))
@@ -120,16 +120,16 @@ def test_hires_content_above_24k_is_never_accused_on_the_models_word():
 
 
 def test_resampling_is_named_in_the_reason():
-    verdict, _, reason, _ = decide(findings(cutoff_hz=15900, upsampled_from=32000, texture=0.0), POLICY)
+    verdict, _, reason, *_ = decide(findings(cutoff_hz=15900, upsampled_from=32000, texture=0.0), POLICY)
     assert verdict == "inconclusive"
     assert "a brick wall at 15.9 kHz, as resampling from 32 kHz leaves, and no codec frame grid" in reason
 
 
 def test_lossless_and_between_thresholds():
     assert decide(findings(HIGH), POLICY)[:3] == ("lossless", pytest.approx(0.95), None)
-    verdict, _, reason, _ = decide(findings(np.full(8, 0.5)), POLICY)
+    verdict, _, reason, *_ = decide(findings(np.full(8, 0.5)), POLICY)
     assert verdict == "inconclusive" and reason == "score 0.50 is between the thresholds"
-    verdict, _, reason, _ = decide(findings(np.array([])), POLICY)
+    verdict, _, reason, *_ = decide(findings(np.array([])), POLICY)
     assert verdict == "inconclusive" and "0 usable window" in reason
 
 
@@ -162,12 +162,30 @@ def test_the_policy_is_frozen():
 def test_below_the_policys_lowest_rate_only_a_codec_grid_decides():
     """A 32 kHz file has no band above 16 kHz for the network: decide() says so, and a codec
     grid still proves a transcode (the one place a verdict is made, for every rate)."""
-    verdict, score, reason, _ = decide(Findings((), (), sample_rate=32000), POLICY)
+    verdict, score, reason, *_ = decide(Findings((), (), sample_rate=32000), POLICY)
     assert (verdict, score) == ("inconclusive", None)
     assert reason == "sample rate 32000 Hz: there is no band above 16 kHz to judge"
     mp2 = ev(CodecMeasure("mp2", 25.0, 7, 12))
-    verdict, score, reason, _ = decide(Findings((), (), sample_rate=32000, codec=mp2), POLICY)
+    verdict, score, reason, *_ = decide(Findings((), (), sample_rate=32000, codec=mp2), POLICY)
     assert (verdict, score) == ("transcoded", 0.0)
     assert reason.startswith("decoded from MP2") and "spectrogram model" not in reason
     lower = Policy(**{**POLICY.__dict__, "min_sample_rate": 22050})
     assert decide(Findings(HIGH, CONTENT, sample_rate=32000), lower)[0] == "lossless"
+
+
+def test_the_result_gives_the_z_of_the_grid_its_verdict_rests_on(tmp_path):
+    """A stronger grid of another codec, under its own levels, does not stand in the result
+    for the one that backs the verdict: grid_z and grid_alignment are the backing grid's, and
+    no codec is named."""
+    from penthy_model.analyze import Analyzer
+    from penthy_model.result import Result
+
+    from helpers import tiny_model
+
+    analyzer = Analyzer(tiny_model(tmp_path / "tiny.onnx"), policy=POLICY)
+    opus = CodecMeasure("opus", POLICY.codec_support_z["opus"] + 0.2, 228, 12)
+    wma = CodecMeasure("wma", POLICY.codec_support_z["wma"] - 0.1, 512, 12)
+    result = Result("x.flac", "inconclusive", grid_z=round(wma.z, 1), grid_alignment=512)
+    analyzer._decided(result, findings(cutoff_hz=20400, codec=ev(wma, opus)))
+    assert (result.verdict, result.codec) == ("transcoded", None)
+    assert (result.grid_z, result.grid_alignment) == (round(opus.z, 1), 228)
