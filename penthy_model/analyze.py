@@ -102,6 +102,8 @@ class Analyzer:
             result.grid_z, result.grid_alignment = round(grid.z, 1), grid.alignment
         if decision.proof is not None:
             result.codec = decision.proof.codec
+        if decision.support is not None:
+            result.backed_by = decision.support.codec
         return result
 
     def _codec_evidence(self, result: Result, windows, thorough: bool, detectors=DETECTORS):

@@ -12,7 +12,9 @@ A file whose verdict a codec's frame grid proves (``Result.codec``) gets a secon
 the spectrogram, the proof itself: the grid's z at every alignment of the codec's hop
 (``evidence.profile.grid_profile``, measured on the same windows), the codec's threshold from
 ``verdict.Policy``, and the spike at the codec's alignment. That matters most where the
-spectrogram shows nothing, as for an MP3 at 320 kbit/s encoded without a low-pass.
+spectrogram shows nothing, as for an MP3 at 320 kbit/s encoded without a low-pass. A verdict
+a weaker grid backs (``Result.backed_by``) gets the same panel, with the level from which that
+grid backs the network's verdict as well as the one that would name the codec.
 
 matplotlib is an optional extra (``pip install 'penthy[plots]'``); it is imported only
 when a picture is drawn, and :class:`PlotsUnavailable` says how to get it.
@@ -32,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import read_windows
-from .constants import CODEC_MIN_Z
+from .constants import CODEC_MIN_Z, CODEC_SUPPORT_Z
 from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result
 
 INSTALL_HINT = "pip install 'penthy[plots]'"
@@ -81,8 +83,9 @@ WITH_PROOF = Layout((0.055, 0.22, 0.5, 0.66), (0.055, 0.115, 0.5, 0.065), (0.635
 
 
 def shows_proof(result: Result) -> bool:
-    """Whether ``result``'s picture gets the proof panel: a verdict a codec's grid proves."""
-    return result.verdict == TRANSCODED and bool(result.codec)
+    """Whether ``result``'s picture gets the proof panel: a verdict a codec's grid proves, or
+    one a weaker grid backs."""
+    return result.verdict == TRANSCODED and bool(result.codec or result.backed_by)
 
 
 def layout(result: Result) -> Layout:
@@ -200,8 +203,10 @@ def save_plot(result: Result, directory, policy=None) -> Path | None:
     if rects.proof is not None:
         from .evidence.profile import grid_profile
 
-        profile = grid_profile(result.codec, windows.samples, windows.starts, sr, result.grid_alignment)
-        _proof_panel(fig.add_axes(rects.proof), result, profile, codec_threshold(result.codec, policy))
+        codec = result.codec or result.backed_by
+        profile = grid_profile(codec, windows.samples, windows.starts, sr, result.grid_alignment)
+        backing = None if result.codec else codec_threshold(codec, policy, support=True)
+        _proof_panel(fig.add_axes(rects.proof), result, profile, codec_threshold(codec, policy), backing)
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -210,20 +215,26 @@ def save_plot(result: Result, directory, policy=None) -> Path | None:
     return target
 
 
-def codec_threshold(codec: str, policy=None) -> float | None:
-    """The z at which ``codec``'s grid is proof, from ``policy`` (a ``verdict.Policy``) or
-    the policy's defaults (``constants.CODEC_MIN_Z``)."""
-    return (CODEC_MIN_Z if policy is None else policy.codec_min_z).get(codec)
+def codec_threshold(codec: str, policy=None, support: bool = False) -> float | None:
+    """The z at which ``codec``'s grid is proof (with ``support``: at which it backs the
+    network's transcoded verdict), from ``policy`` (a ``verdict.Policy``) or the policy's
+    defaults (``constants.CODEC_MIN_Z``, ``CODEC_SUPPORT_Z``)."""
+    if policy is None:
+        return (CODEC_SUPPORT_Z if support else CODEC_MIN_Z).get(codec)
+    return (policy.codec_support_z if support else policy.codec_min_z).get(codec)
 
 
-def _proof_panel(ax, result: Result, profile, threshold: float | None) -> None:
-    """The codec grid's z across the alignments of its hop, its threshold and the spike."""
+def _proof_panel(ax, result: Result, profile, threshold: float | None, backing: float | None = None) -> None:
+    """The codec grid's z across the alignments of its hop, its threshold and the spike; for a
+    verdict a weaker grid backs (``result.backed_by``), the level it backs from too."""
     from .result import CODEC_NAMES
 
-    name = CODEC_NAMES.get(result.codec, result.codec) if result.codec != "subband" else "MP2/Musepack"
+    codec = result.codec or result.backed_by
+    name = CODEC_NAMES.get(codec, codec) if codec != "subband" else "MP2/Musepack"
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(f"proof: the {name} frame grid", fontsize=10, loc="left", parse_math=False)
+    title = f"{'proof' if result.codec else 'backing'}: the {name} frame grid"
+    ax.set_title(title, fontsize=10, loc="left", parse_math=False)
     verdict_z = "" if result.grid_z is None else f"the verdict's z {result.grid_z:g}"
     if profile is None:
         from .evidence.profile import PROFILED
@@ -241,7 +252,7 @@ def _proof_panel(ax, result: Result, profile, threshold: float | None) -> None:
     ax.set_ylabel("z (standard deviations above chance)", fontsize=9)
     z = profile.z
     finite = z[np.isfinite(z)]
-    top = max([*finite.tolist(), threshold or 0.0, 1.0])
+    top = max([*finite.tolist(), threshold or 0.0, 1.0])  # the backing level is under the threshold
     bottom = min([*finite.tolist(), 0.0])
     ax.plot(profile.alignments, z, color=PROFILE_COLOR, linewidth=0.9)
     ax.set_xlim(-0.03 * profile.hop, 1.03 * profile.hop)  # a spike at 0 (or hop - 1) clear of the axis
@@ -249,8 +260,13 @@ def _proof_panel(ax, result: Result, profile, threshold: float | None) -> None:
     ax.set_xlabel(f"alignment (samples, mod {profile.hop})", fontsize=9)
     if threshold is not None:
         ax.axhline(threshold, color=THRESHOLD_COLOR, linestyle=(0, (4, 3)), linewidth=1.0)
-        ax.text(1.0, threshold, f"proof from z {threshold:g} ", transform=ax.get_yaxis_transform(), ha="right",
+        named = "proof" if result.codec else "names it"
+        ax.text(1.0, threshold, f"{named} from z {threshold:g} ", transform=ax.get_yaxis_transform(), ha="right",
                 va="bottom", fontsize=8, color=THRESHOLD_COLOR, parse_math=False)
+    if backing is not None:
+        ax.axhline(backing, color=THRESHOLD_COLOR, linestyle=(0, (1, 2)), linewidth=1.0)
+        ax.text(1.0, backing, f"backs the model from z {backing:g} ", transform=ax.get_yaxis_transform(),
+                ha="right", va="bottom", fontsize=8, color=THRESHOLD_COLOR, parse_math=False)
     alignment = result.grid_alignment if result.grid_alignment is not None else profile.peak
     if alignment is not None:
         spike = profile.at(alignment)

@@ -204,7 +204,8 @@ def _row(rank: int, r: Result, picture: Path | None, with_pictures: bool) -> str
         _cell(_esc(reason) if reason else "", reason or ""),
     ]
     if with_pictures:
-        what = f"spectrogram and {r.codec} grid proof" if shows_proof(r) else "spectrogram"
+        what = (f"spectrogram and {r.codec or r.backed_by} grid {'proof' if r.codec else 'backing'}"
+                if shows_proof(r) else "spectrogram")
         cells.append(f"<td>{_thumbnail(picture, f'{what} of {name}')}</td>")
     return f'<tr class="{_esc(r.verdict)}">{"".join(cells)}</tr>'
 

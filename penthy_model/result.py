@@ -38,6 +38,7 @@ class Result:
     codec: str | None = None  # "mp3", "aac", "vorbis", ... when the samples show that codec's frame grid
     grid_z: float | None = None  # the z of the codec grid that proves or backs the verdict, else the strongest found
     grid_alignment: int | None = None  # the sample offset of that grid
+    backed_by: str | None = None  # the codec whose grid, too weak to name it, backs a transcoded verdict
 
     @property
     def ok(self) -> bool:

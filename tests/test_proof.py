@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -175,3 +176,20 @@ def test_the_report_says_which_pictures_hold_a_proof(analysed, tmp_path):
     alts = re.findall(r'<img class="thumb" src="data:image/png;base64,([^"]+)" alt="([^"]+)"', page)
     assert sorted(alt.split(" of ")[0] for _, alt in alts) == ["spectrogram", "spectrogram and mp3 grid proof"]
     assert all(base64.b64decode(data)[:4] == b"\x89PNG" for data, _ in alts)
+
+
+def test_a_verdict_a_weak_grid_backs_gets_its_panel(analysed, tmp_path):
+    """A transcoded verdict a grid too weak to name its codec backs (``backed_by``) shows that
+    grid's profile beside the spectrogram, and the report says it is a backing, not a proof."""
+    pytest.importorskip("matplotlib")
+    genuine, fake = analysed
+    backed = replace(fake, codec=None, backed_by=fake.codec, score=fake.model_score)
+    assert plots.layout(backed) is plots.WITH_PROOF
+    assert plots.codec_threshold("mp3", support=True) < plots.codec_threshold("mp3")
+    picture = plots.save_plot(backed, tmp_path)
+    rows, cols = _blue_pixels(picture)
+    left, _, width, _ = plots.WITH_PROOF.proof
+    inside = (cols >= left * plots.WIDTH_PX) & (cols <= (left + width) * plots.WIDTH_PX)
+    assert inside.sum() > 300 and inside.mean() > 0.95
+    page = write_report([backed], tmp_path / "report.html", {backed.path: picture}).read_text(encoding="utf-8")
+    assert f'alt="spectrogram and mp3 grid backing of' in page

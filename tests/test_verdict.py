@@ -187,5 +187,5 @@ def test_the_result_gives_the_z_of_the_grid_its_verdict_rests_on(tmp_path):
     wma = CodecMeasure("wma", POLICY.codec_support_z["wma"] - 0.1, 512, 12)
     result = Result("x.flac", "inconclusive", grid_z=round(wma.z, 1), grid_alignment=512)
     analyzer._decided(result, findings(cutoff_hz=20400, codec=ev(wma, opus)))
-    assert (result.verdict, result.codec) == ("transcoded", None)
+    assert (result.verdict, result.codec, result.backed_by) == ("transcoded", None, "opus")
     assert (result.grid_z, result.grid_alignment) == (round(opus.z, 1), 228)
