@@ -66,7 +66,7 @@ class Analyzer:
         result.cutoff_hz = estimate_cutoff(windows.samples, sr)
         result.upsampled_from, hires_hz = rate_facts(windows.samples, sr)
         if sr < self.policy.min_sample_rate:  # nothing for the network to read: the grids alone
-            evidence = self._codec_evidence(result, windows, thorough=True)
+            evidence = self._codec_evidence(windows, thorough=True)
             return self._decided(result, Findings((), (), sample_rate=sr, codec=evidence))
         features, reference_dbfs = window_features(windows.samples, sr, with_reference=True)
         scores = self.model.predict(features)
@@ -86,18 +86,18 @@ class Analyzer:
         # Every file gets codec evidence; a file the rest leaves undecided gets a thorough look,
         # and the grids of the codecs the network rarely misses only where it does not vouch.
         first = decide(findings, self.policy)[0]
-        evidence = self._codec_evidence(result, windows, thorough=first == INCONCLUSIVE,
+        evidence = self._codec_evidence(windows, thorough=first == INCONCLUSIVE,
                                         detectors=EVERY_FILE if first == LOSSLESS else DETECTORS)
         return self._decided(result, replace(findings, codec=evidence))
 
     def _decided(self, result: Result, findings: Findings) -> Result:
         """``result`` with the policy's decision on ``findings``: verdict, score, reason; the
-        codec where a codec's grid proves it; and the z and alignment of the grid that proves
-        or backs the verdict, where one does (else those of the strongest grid stay)."""
+        codec where a codec's grid proves it, or the one whose weaker grid backs it; and the z
+        and alignment of that grid, else of the strongest measured."""
         decision = decide(findings, self.policy)
         result.verdict, result.reason = decision.verdict, decision.reason
         result.score = None if decision.score is None else round(decision.score, 4)
-        grid = decision.proof or decision.support
+        grid = decision.proof or decision.support or (findings.codec.strongest if findings.codec else None)
         if grid is not None:
             result.grid_z, result.grid_alignment = round(grid.z, 1), grid.alignment
         if decision.proof is not None:
@@ -106,16 +106,12 @@ class Analyzer:
             result.backed_by = decision.support.codec
         return result
 
-    def _codec_evidence(self, result: Result, windows, thorough: bool, detectors=DETECTORS):
-        """Measure every codec's frame grid (``evidence.find_codec``, stopping early where the
-        policy's levels make the answer clear) and record the strongest."""
+    def _codec_evidence(self, windows, thorough: bool, detectors=DETECTORS):
+        """Every codec's frame grid (``evidence.find_codec``, stopping early where the policy's
+        levels make the answer clear)."""
         p = self.policy
-        evidence = find_codec(windows.samples, windows.starts, windows.sample_rate, clear_z=p.grid_clear_z,
-                              absent_z=p.grid_absent_z, thorough=thorough, detectors=detectors)
-        strongest = evidence.strongest
-        if strongest is not None:
-            result.grid_z, result.grid_alignment = round(strongest.z, 1), strongest.alignment
-        return evidence
+        return find_codec(windows.samples, windows.starts, windows.sample_rate, clear_z=p.grid_clear_z,
+                          absent_z=p.grid_absent_z, thorough=thorough, detectors=detectors)
 
     def _analyze_or_error(self, path) -> Result:
         """``analyze``, with an unexpected exception for one file turned into its error result."""
