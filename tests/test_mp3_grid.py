@@ -14,7 +14,7 @@ from penthy_model.constants import MP3_GRID_MIN_Z
 from penthy_model.evidence.mp3 import (
     _CA, _CS, ALIAS_CI, BANDS, EQUAL_LSB, EQUAL_MIN_LSB, EQUAL_SPAN, GRANULE, LINE_TRANSFORMS, LINES,
     NOISE_GAIN, analysis_window, band_samples, granule_lines, line_counts, mp3_z, phase_band_samples,
-    phase_counts)
+    phase_counts, sharp_z)
 
 SR = 44100
 LAME_ALIGNMENT = 48  # where LAME's granules fall after a decoder that trims its delay
@@ -145,3 +145,32 @@ def test_line_counts_count_active_zero_big_and_equal_lines():
     decoded = np.sign(q) * np.abs(q) ** (4 / 3) * 7.0 + rng.normal(0, 0.05, lines.shape)
     c = line_counts(decoded.astype(np.float32), 2)
     assert c[3].sum() / c[2].sum() > 0.2
+
+
+def test_a_decodes_grid_is_one_sample_wide(files):
+    """``sharp_z``: an MP3 decode's grid stands far above the alignments one sample either
+    side; one sample off, the grid itself is the neighbour, so nothing stands out there."""
+    w = read_windows(str(files["mp3"]))
+    found = mp3_z(w.samples, w.starts, w.sample_rate)
+    assert found.alignment == LAME_ALIGNMENT
+    assert sharp_z(w.samples, w.starts, SR, LAME_ALIGNMENT, found.sign) >= MP3_GRID_MIN_Z
+    for off in (LAME_ALIGNMENT - 1, LAME_ALIGNMENT + 1):
+        assert sharp_z(w.samples, w.starts, SR, off, found.sign) < 0
+
+
+def test_fm_synthesis_whose_sidebands_pair_up_is_not_named_mp3(tmp_path, monkeypatch):
+    """A genuine FM clip of issue 25's test5 split (48 kHz, network 0.98): its symmetric
+    sidebands make equal pairs of lines in a hump around alignment 427, and the quick screen,
+    which stops once a z reaches 20, read 20.2 at 432 and named MP3. The z one sample either
+    side is as high, so ``sharp_z`` takes it away; without the check it is named."""
+    from penthy_model.analyze import analyze
+    from penthy_model.evidence import mp3
+    from penthy_model.training import fakes, genuine_kinds
+
+    seed = 2750025  # bench/d25_make.py: test5's full-band FM clip 25
+    x, sr, _ = genuine_kinds.make_clip("full", "fm", seed, 10.0, 48000)
+    path = write_flac(tmp_path / "fm.flac", fakes.to_pcm16(x, np.random.default_rng(seed + 7)), sr)
+    r = analyze(path)
+    assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)
+    monkeypatch.setattr(mp3, "sharp_z", lambda *a: np.inf)
+    assert analyze(path).codec == "mp3"
