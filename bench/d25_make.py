@@ -1,6 +1,7 @@
 """Build the issue-25 sets: genuine kinds unlike the training corpus, and lossy fakes.
 
     nice python bench/d25_make.py --out /work/data/d25 [--per-kind 24] [--seconds 10] [--jobs 1]
+        [--splits select test ...] [--conditions opus_96 opus_128 ...] [--fakes-per-condition 9]
 
 Two splits from disjoint seeds: ``select`` (thresholds are chosen on it, by the rule in
 rule.md) and ``test`` (judged once). Genuine clips: every kind of
@@ -35,7 +36,7 @@ FAKE_CONDITIONS = (
     "opus_96", "opus_128", "opus_192",
 )
 SPLIT_SEEDS = {"select": 250_000, "test": 750_000, "test2": 1_250_000, "test3": 1_750_000,
-               "test4": 2_250_000}  # test2-test4: fresh held-out sets, each judged once
+               "test4": 2_250_000, "test5": 2_750_000, "test6": 3_250_000}  # test2-test6: fresh, each judged once
 COLUMNS = ("path", "split", "label", "kind", "style", "condition", "group", "sample_rate", "info")
 
 
@@ -47,7 +48,7 @@ def _write(path: Path, x: np.ndarray, sr: int, rng: np.random.Generator) -> None
         sf.write(str(path), fakes.to_pcm16(x, rng), sr, subtype="PCM_16", format="FLAC")
 
 
-def plan(per_kind: int, fakes_per_condition: int, splits=("select", "test")) -> list[dict]:
+def plan(per_kind: int, fakes_per_condition: int, splits=("select", "test"), conditions=FAKE_CONDITIONS) -> list[dict]:
     styles = [s for s in gk.MUSIC_STYLES if s != "fluidsynth" or gk.fluidsynth_available()]
     out = []
     for split, base in ((name, SPLIT_SEEDS[name]) for name in splits):
@@ -58,7 +59,9 @@ def plan(per_kind: int, fakes_per_condition: int, splits=("select", "test")) -> 
                 out.append(dict(split=split, label="genuine", kind=kind, style=style, seed=base + ki * 1000 + i,
                                 condition="", group=""))
         n_fake = fakes_per_condition if split == "select" else max(1, fakes_per_condition * 2 // 3)
-        for ci, cond in enumerate(FAKE_CONDITIONS):
+        for ci, cond in enumerate(FAKE_CONDITIONS):  # seeds keep each condition's place in the full list
+            if cond not in conditions:
+                continue
             for i in range(n_fake):
                 kind = "lp_linear" if i % 4 == 3 else "full"
                 style = styles[(i * 3 + ci) % len(styles)]
@@ -105,8 +108,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--splits", nargs="+", default=["select", "test"], choices=sorted(SPLIT_SEEDS))
+    ap.add_argument("--conditions", nargs="+", default=list(FAKE_CONDITIONS), choices=FAKE_CONDITIONS,
+                    help="only these lossy settings (e.g. the Opus ones, for a larger Opus set)")
     a = ap.parse_args(argv)
-    items = plan(a.per_kind, a.fakes_per_condition, a.splits)
+    items = plan(a.per_kind, a.fakes_per_condition, a.splits, a.conditions)
     a.out.mkdir(parents=True, exist_ok=True)
     rows, t0 = [], time.time()
     with ProcessPoolExecutor(a.jobs) as pool:
