@@ -39,7 +39,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from .stats import LOW_HZ, LSB, MIN_ACTIVE, REVIEW_Z, chance_z
+from .stats import LOW_HZ, LSB, MIN_ACTIVE, REVIEW_Z, chance_z, shares_z
 
 GRANULE = 576  # input samples per granule: 32 bands x 18 lines
 BANDS, LINES = 32, 18
@@ -216,6 +216,10 @@ def _stereo_lines(lines: np.ndarray) -> np.ndarray:
     return out
 
 
+# Per sign, the rows of ``phase_counts`` holding the lines counted and those showing it.
+SIGN_ROWS = {"near-zero lines": (0, 1), "equal pairs of lines": (2, 3)}
+
+
 def phase_counts(x: np.ndarray, start: int, sample_rate: int, phase: int) -> np.ndarray:
     """For a stretch (length, channels) in 16-bit steps that starts at sample ``start`` of the
     file: the counts of ``line_counts`` at the 18 alignments of ``phase`` (column k is
@@ -238,14 +242,11 @@ def phase_z(counts: np.ndarray) -> tuple[float, int, str]:
     equal-pair z of the phase's best alignment against its 17 neighbours, which alignment
     (0..17) and which sign (NaN when neither has MIN_ACTIVE lines or pairs there)."""
     best = (float("nan"), -1, "")
-    for rows, sign in (((0, 1), "near-zero lines"), ((2, 3), "equal pairs of lines")):
-        n, k = counts[rows[0]], counts[rows[1]]
-        share = k / np.maximum(n, 1)
-        at = int(np.argmax(np.where(n >= MIN_ACTIVE, share, -1.0)))
-        if n[at] < MIN_ACTIVE:
-            continue
-        z = chance_z(share[at], np.delete(share, at), float(n[at]))
-        if not best[0] >= z:
+    for sign, (total, found) in SIGN_ROWS.items():
+        n = counts[total]
+        at = int(np.argmax(np.where(n >= MIN_ACTIVE, counts[found] / np.maximum(n, 1), -1.0)))
+        z = shares_z(n, counts[found], at)  # NaN under MIN_ACTIVE there
+        if np.isfinite(z) and not best[0] >= z:
             best = (z, at, sign)
     return best
 
@@ -365,19 +366,7 @@ def mp3_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf
     return best()
 
 
-SIGN_ROWS = {"near-zero lines": (0, 1), "equal pairs of lines": (2, 3)}  # phase_counts' rows per sign
 SHARP_WINDOWS = 4  # windows ``sharp_z`` reads whole (each of its three alignments costs a full count)
-
-
-def _z_at(counts: np.ndarray, k: int, sign: str) -> float:
-    """The z of alignment ``k`` (0..17) of a phase's counts against its 17 neighbours, for one
-    sign (as ``phase_z``, but at a given alignment, not the best); NaN under MIN_ACTIVE."""
-    rows = SIGN_ROWS[sign]
-    n, found = counts[rows[0]], counts[rows[1]]
-    if n[k] < MIN_ACTIVE:
-        return float("nan")
-    share = found / np.maximum(n, 1)
-    return chance_z(share[k], np.delete(share, k), float(n[k]))
 
 
 def sharp_z(samples: np.ndarray, starts, sample_rate: int, alignment: int, sign: str) -> float:
@@ -394,7 +383,8 @@ def sharp_z(samples: np.ndarray, starts, sample_rate: int, alignment: int, sign:
         counts = np.zeros((4, PHASE_ALIGNMENTS))
         for x, start in zip(samples[read], np.asarray(starts)[read]):
             counts += phase_counts(x.astype(np.float32) / np.float32(LSB), int(start), sample_rate, a % BANDS)
-        z.append(_z_at(counts, a // BANDS, sign))
+        total, found = SIGN_ROWS[sign]
+        z.append(shares_z(counts[total], counts[found], a // BANDS))
     side = max((v for v in (z[0], z[2]) if np.isfinite(v)), default=0.0)
     return z[1] - max(side, 0.0)
 
