@@ -82,10 +82,20 @@ WITH_PROOF = Layout((0.055, 0.22, 0.5, 0.66), (0.055, 0.115, 0.5, 0.065), (0.635
                     (0.735, 0.22, 0.245, 0.6))
 
 
+def proof_grid(result: Result) -> tuple[str, str] | None:
+    """The grid ``result``'s picture draws beside the spectrogram, as (codec, "proof") for a
+    verdict a codec's grid proves or (codec, "backing") for one a weaker grid backs; None
+    for any other verdict."""
+    if result.verdict != TRANSCODED:
+        return None
+    if result.codec:
+        return result.codec, "proof"
+    return (result.backed_by, "backing") if result.backed_by else None
+
+
 def shows_proof(result: Result) -> bool:
-    """Whether ``result``'s picture gets the proof panel: a verdict a codec's grid proves, or
-    one a weaker grid backs."""
-    return result.verdict == TRANSCODED and bool(result.codec or result.backed_by)
+    """Whether ``result``'s picture gets the proof panel (``proof_grid``)."""
+    return proof_grid(result) is not None
 
 
 def layout(result: Result) -> Layout:
@@ -203,9 +213,9 @@ def save_plot(result: Result, directory, policy=None) -> Path | None:
     if rects.proof is not None:
         from .evidence.profile import grid_profile
 
-        codec = result.codec or result.backed_by
+        codec, role = proof_grid(result)
         profile = grid_profile(codec, windows.samples, windows.starts, sr, result.grid_alignment)
-        backing = None if result.codec else codec_threshold(codec, policy, support=True)
+        backing = codec_threshold(codec, policy, support=True) if role == "backing" else None
         _proof_panel(fig.add_axes(rects.proof), result, profile, codec_threshold(codec, policy), backing)
 
     out = Path(directory)
@@ -229,12 +239,11 @@ def _proof_panel(ax, result: Result, profile, threshold: float | None, backing: 
     verdict a weaker grid backs (``result.backed_by``), the level it backs from too."""
     from .result import CODEC_NAMES
 
-    codec = result.codec or result.backed_by
+    codec, role = proof_grid(result)
     name = CODEC_NAMES.get(codec, codec) if codec != "subband" else "MP2/Musepack"
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    title = f"{'proof' if result.codec else 'backing'}: the {name} frame grid"
-    ax.set_title(title, fontsize=10, loc="left", parse_math=False)
+    ax.set_title(f"{role}: the {name} frame grid", fontsize=10, loc="left", parse_math=False)
     verdict_z = "" if result.grid_z is None else f"the verdict's z {result.grid_z:g}"
     if profile is None:
         from .evidence.profile import PROFILED
@@ -260,7 +269,7 @@ def _proof_panel(ax, result: Result, profile, threshold: float | None, backing: 
     ax.set_xlabel(f"alignment (samples, mod {profile.hop})", fontsize=9)
     if threshold is not None:
         ax.axhline(threshold, color=THRESHOLD_COLOR, linestyle=(0, (4, 3)), linewidth=1.0)
-        named = "proof" if result.codec else "names it"
+        named = "proof" if role == "proof" else "names it"
         ax.text(1.0, threshold, f"{named} from z {threshold:g} ", transform=ax.get_yaxis_transform(), ha="right",
                 va="bottom", fontsize=8, color=THRESHOLD_COLOR, parse_math=False)
     if backing is not None:

@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .plots import INSTALL_HINT, printable, shows_proof
+from .plots import INSTALL_HINT, printable, proof_grid
 from .result import ERROR, INCONCLUSIVE, LOSSLESS, TRANSCODED, Result, explain
 
 # Suspects first: transcoded, then files that could not be read, then the undecided.
@@ -204,8 +204,8 @@ def _row(rank: int, r: Result, picture: Path | None, with_pictures: bool) -> str
         _cell(_esc(reason) if reason else "", reason or ""),
     ]
     if with_pictures:
-        what = (f"spectrogram and {r.codec or r.backed_by} grid {'proof' if r.codec else 'backing'}"
-                if shows_proof(r) else "spectrogram")
+        grid = proof_grid(r)
+        what = "spectrogram" if grid is None else f"spectrogram and {grid[0]} grid {grid[1]}"
         cells.append(f"<td>{_thumbnail(picture, f'{what} of {name}')}</td>")
     return f'<tr class="{_esc(r.verdict)}">{"".join(cells)}</tr>'
 

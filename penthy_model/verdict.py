@@ -4,16 +4,16 @@
 levels that say whether a window has sound above 16 kHz, the codec grids' z's (to name a
 codec, and to back the CNN) and the lossy texture's. ``decide(findings, policy)`` is the one
 function that turns a file's findings into a ``Decision``: verdict, score, reason, and the
-codec measure that proves or backs it where one does. The CLI's ``--threshold`` and the plugin's ``threshold`` go
-through ``Policy.with_threshold``.
+codec measure that proves or backs it where one does. The CLI's ``--threshold`` and the
+plugin's ``threshold`` go through ``Policy.with_threshold``.
 
 The rule: ``transcoded`` needs proof. Proof is a codec's frame grid in the samples (AAC,
 Vorbis, MP3, Opus, AC3, MP2, Musepack or WMA, z at or above its threshold, which also names
 the codec), or the CNN's transcoded verdict backed by evidence no steady filter leaves: a
 codec's grid at its ``codec_support_z`` or more (too weak to name the codec), or lossy
 texture (``texture``: the band under the cutoff changing from frame to frame) at or above
-``texture_min``. A cliff alone is no proof: a steep mastering low-pass, a 32 kHz source resampled to 44.1 kHz or a 48 kHz master brought down to 44.1 kHz
-leave one too, so the CNN's transcoded verdict without proof is ``inconclusive``, with a reason
+``texture_min``. A cliff alone is no proof: a steep mastering low-pass, a 32 kHz source
+resampled to 44.1 kHz or a 48 kHz master brought down to 44.1 kHz leave one too, so the CNN's transcoded verdict without proof is ``inconclusive``, with a reason
 a person can check. A hi-res file with content running unbroken well above 24 kHz is never
 accused on the CNN's word: no MP3, Opus or 44.1/48 kHz AAC/Vorbis stream carries such content.
 
@@ -239,21 +239,25 @@ class Decision(NamedTuple):
     support: object = None  # the weaker one that backs the CNN's transcoded verdict, if one does
 
 
+def _grid_seen(found) -> str:
+    """What a codec measure saw, for a reason: "(sign at alignment A, z Z)"."""
+    at = "" if found.alignment is None else f" at alignment {found.alignment}"
+    return f"({found.sign}{at}, z {found.z:.1f})"
+
+
 def codec_reason(found, model_score: float | None) -> str:
     """The reason of a verdict a codec's frame grid proves."""
     name = CODEC_NAMES.get(found.codec, found.codec)
-    at = "" if found.alignment is None else f" at alignment {found.alignment}"
     model = "" if model_score is None else f"; the spectrogram model alone scored {model_score:.4f}"
     return (f"decoded from {name}: its frame grid shows in {found.windows} windows of the {found.where} "
-            f"({found.sign}{at}, z {found.z:.1f}){model}")
+            f"{_grid_seen(found)}{model}")
 
 
 def support_reason(found, score: float, policy: Policy) -> str:
     """The reason of a transcoded verdict the CNN gives and a weak codec grid backs."""
     name = CODEC_NAMES.get(found.codec, found.codec)
-    at = "" if found.alignment is None else f" at alignment {found.alignment}"
-    return (f"the model scored {score:.2f}, and {name}'s frame grid shows weakly in the {found.where} ({found.sign}{at}, "
-            f"z {found.z:.1f}): no steady filter leaves one, but it is too weak to name the codec "
+    return (f"the model scored {score:.2f}, and {name}'s frame grid shows weakly in the {found.where} "
+            f"{_grid_seen(found)}: no steady filter leaves one, but it is too weak to name the codec "
             f"(z {policy.codec_min_z[found.codec]:.1f} would)")
 
 

@@ -20,9 +20,9 @@ LOW_HZ = 2000.0  # coefficients from here to Nyquist are counted
 MIN_ACTIVE = 300  # fewer active coefficients at an alignment: not judged
 REPEAT_LSB = 2.0  # samples that come back within this RMS (16-bit steps) a lag later repeat
 REVIEW_Z = 4.0  # a codec measured this high is checked against what can fake a grid: windows
-# that repeat or are hard-gated, a wave under the music (``repeats``), a grid's shifted
-# alignments (``mdct.shifted_z``); under every codec's threshold, and only files that reach it
-# pay the checks
+# that repeat, are hard-gated or hold few sample levels, a wave under the music (``repeats``),
+# a grid's shifted alignments (``mdct.shifted_z``, ``mp3.sharp_z``); at or under every codec's
+# support level and under every threshold, and only files that reach it pay the checks
 
 
 def near_zero_counts(coefs: np.ndarray, lo: int, small_lsb: float = SMALL_LSB) -> tuple[np.ndarray, np.ndarray]:
