@@ -202,6 +202,29 @@ def test_fine_tuning_starts_from_the_given_weights(tiny_run, tmp_path):
     assert not torch.allclose(fresh.state_dict()[conv], start[conv], atol=1e-3)
 
 
+def test_the_shipped_onnx_comes_back_as_a_net_that_scores_alike_and_fine_tunes(tiny_run, tmp_path):
+    import torch
+
+    from penthy_model.training.net import from_onnx
+
+    root, _, _ = tiny_run
+    shipped = Model()
+    net = from_onnx(shipped.path).eval()
+    rng = np.random.default_rng(5)
+    x = (rng.random((6, 2, FEATURES.n_bands, FEATURES.n_frames)) * np.linspace(0.2, 0.9, FEATURES.n_frames)).astype(np.float32)
+    want = shipped.predict(x)
+    with torch.no_grad():
+        got = torch.sigmoid(net(torch.from_numpy(x))).numpy()
+    assert np.abs(got - want).max() < 1e-4
+    # Fine-tuning from it keeps the folded batch norms: at a learning rate of ~0 nothing moves,
+    # where batch statistics would have rescaled every convolution's output.
+    cache = dataset.build_cache(root / "corpus", root / "work" / "cache", log=io.StringIO())
+    tuned = train.train(cache, tmp_path / "ft", epochs=1, steps=2, init=shipped.path, lr=1e-12, log=io.StringIO())
+    with torch.no_grad():
+        again = torch.sigmoid(tuned.eval()(torch.from_numpy(x))).numpy()
+    assert np.abs(again - want).max() < 1e-4
+
+
 def test_retrain_on_a_folder_of_lossless_files(tmp_path):
     import soundfile as sf
 

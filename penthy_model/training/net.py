@@ -48,6 +48,47 @@ class PenthyNet(nn.Module):
         return self.head(h).squeeze(1)
 
 
+def from_onnx(path) -> PenthyNet:
+    """The net inside a shipped ``.onnx``, to fine-tune it when its checkpoint is gone.
+
+    Export folds each batch norm into the convolution before it, so the convolutions come
+    back with those weights and every batch norm becomes the identity plus the folded bias
+    (its running statistics 0 and 1). Train it with ``freeze_batch_norm``: batch statistics
+    would undo the folding.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
+    net = PenthyNet()
+    convs = [node for node in graph.node if node.op_type == "Conv"]
+    blocks = [m for m in net.body]
+    if len(convs) != len(blocks):
+        raise ValueError(f"{path}: {len(convs)} convolutions, the net has {len(blocks)}")
+    state = net.state_dict()
+    for i, node in enumerate(convs):
+        w, b = weights[node.input[1]], weights[node.input[2]]
+        state[f"body.{i}.0.weight"] = w
+        bn = blocks[i][1]
+        state[f"body.{i}.1.weight"] = torch.ones_like(b)
+        state[f"body.{i}.1.bias"] = b
+        state[f"body.{i}.1.running_mean"] = torch.zeros_like(b)
+        state[f"body.{i}.1.running_var"] = torch.full_like(b, 1.0 - bn.eps)
+    for name, value in weights.items():
+        if name.startswith("net.head."):
+            state[name[len("net."):]] = value
+    net.load_state_dict(state)
+    return net
+
+
+def freeze_batch_norm(net: nn.Module) -> None:
+    """Batch norms keep their running statistics (and learn only scale and shift)."""
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eval()
+
+
 class Exported(nn.Module):
     """What ships: the net followed by a sigmoid, so the ONNX output is a probability."""
 

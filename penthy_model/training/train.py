@@ -25,7 +25,7 @@ from ..features import band_centres
 from ..inference import Thresholds, sidecar_path, write_sidecar
 from ..verdict import has_evidence, logit, sigmoid
 from .dataset import Cache, build_cache, read_manifest, to_float, twin_gap_db, twin_has_content
-from .net import Exported, PenthyNet
+from .net import Exported, PenthyNet, freeze_batch_norm, from_onnx
 
 # --- training ----------------------------------------------------------------------
 BATCH = 128
@@ -233,7 +233,10 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
         print(f"twin gap < {twin_gap} dB: {int(unmarked[train_idx].sum())} training fake windows get target 0.5",
               file=log, flush=True)
     net = PenthyNet()
-    if init is not None:  # fine-tuning: another run's weights, a fresh optimiser and schedule
+    frozen = init is not None and init.suffix == ".onnx"  # the shipped model: its batch norms are folded
+    if frozen:
+        net = from_onnx(init)
+    elif init is not None:  # fine-tuning: another run's weights, a fresh optimiser and schedule
         net.load_state_dict(torch.load(init, weights_only=False)["net"])
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=WEIGHT_DECAY)
     work.mkdir(parents=True, exist_ok=True)
@@ -250,6 +253,8 @@ def train(cache: Cache, work: Path, epochs: int, seed: int = 0, steps: int = STE
           file=log, flush=True)
     for epoch in range(start, epochs):
         net.train()
+        if frozen:
+            freeze_batch_norm(net)
         t0, total = time.monotonic(), 0.0
         for step, b in enumerate(balanced_batches(labels, limited, train_idx, rng, steps, groups, fake_shares)):
             set_learning_rate(opt, (epoch * steps + step) / (epochs * steps), lr)
@@ -414,7 +419,8 @@ def main(argv=None) -> int:
                     type=share_arg(REPORT_GROUPS, "GROUP"),
                     help="give a report group of fakes (e.g. aac_ge256) a fixed share of the fake half of each batch")
     ap.add_argument("--init", type=Path, default=None,
-                    help="start from the weights of another run's checkpoint (its ckpt/best.ckpt) and fine-tune")
+                    help="start from the weights of another run's checkpoint (its ckpt/best.ckpt) or of a "
+                         "shipped .onnx, and fine-tune")
     ap.add_argument("--lr", type=float, default=LEARNING_RATE, help="peak learning rate")
     ap.add_argument("--noise-floor", type=float, default=FLOOR_PROB, metavar="SHARE",
                     help="share of training windows given a random noise floor (default: none)")
