@@ -36,7 +36,8 @@ FAKE_CONDITIONS = (
     "opus_96", "opus_128", "opus_192",
 )
 SPLIT_SEEDS = {"select": 250_000, "test": 750_000, "test2": 1_250_000, "test3": 1_750_000,
-               "test4": 2_250_000, "test5": 2_750_000, "test6": 3_250_000, "test7": 3_750_000}  # test2-test7: fresh, each judged once
+               "test4": 2_250_000, "test5": 2_750_000, "test6": 3_250_000, "test7": 3_750_000,
+               "test8": 4_250_000}  # test2-test8: fresh, each judged once
 COLUMNS = ("path", "split", "label", "kind", "style", "condition", "group", "sample_rate", "info")
 
 
