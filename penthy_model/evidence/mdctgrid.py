@@ -217,7 +217,7 @@ def confirm(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
     """(windows, rows, len(aligns)) counts at each alignment, per window read, from the samples
     after the scan's (``confirm_windows`` windows, every ``confirm_step``-th block, at most
     ``confirm_blocks`` blocks of each alignment)."""
-    per_window = [np.zeros((rows(grid), len(aligns)))]
+    per_window = []
     first = grid.block + grid.hop - 1
     length = samples.shape[1]
     pick = np.unique(np.linspace(0, len(samples) - 1, min(grid.confirm_windows, len(samples))).round().astype(int))
@@ -235,7 +235,7 @@ def confirm(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
         if grid.repeats:
             c[:, repeating(y, idx, grid)] = 0
         per_window.append(c.reshape(rows(grid), len(aligns), len(k)).sum(axis=2))
-    return np.stack(per_window)
+    return np.stack(per_window) if per_window else np.zeros((0, rows(grid), len(aligns)))
 
 
 REPEAT_STRIDE = 4  # a block repeats (stats.REPEAT_LSB) judged on every this-many-th sample
@@ -329,8 +329,8 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
         # its grid in every window; one odd stretch of music (a quiet decay whose few big
         # coefficients pair up at one alignment) must not carry the whole file's share.
         z = z_of(confirmed, column)
-        if grid.every_window and len(per_window) > 2:
-            z = min([z, *(z_of(confirmed - w, column) for w in per_window[1:])])
+        if grid.every_window and len(per_window) > 1:
+            z = min([z, *(z_of(confirmed - w, column) for w in per_window)])
         return z
 
     best = (float("nan"), None)

@@ -63,7 +63,7 @@ def from_onnx(path) -> PenthyNet:
     weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
     net = PenthyNet()
     convs = [node for node in graph.node if node.op_type == "Conv"]
-    blocks = [m for m in net.body]
+    blocks = list(net.body)
     if len(convs) != len(blocks):
         raise ValueError(f"{path}: {len(convs)} convolutions, the net has {len(blocks)}")
     state = net.state_dict()
