@@ -143,8 +143,11 @@ def test_ctrl_c_with_jobs_exits(tmp_path, model_path, pair):
     for n in range(30):  # far more than can finish between the first line and the signal
         (tmp_path / f"{n:02d}.flac").write_bytes(pair[n % 2].read_bytes())
     env = dict(os.environ, PYTHONPATH=ROOT)
+    # A shell that starts a job in the background (`bash .ci/run &`) starts it with SIGINT
+    # ignored, and Python installs no KeyboardInterrupt handler then: give the child Ctrl-C back.
     proc = subprocess.Popen([sys.executable, "-m", "penthy_model.cli", str(tmp_path), "--model", str(model_path),
-                             "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+                             "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stdout.readline()  # the first result: the pool is busy
     proc.send_signal(signal.SIGINT)
     try:
@@ -152,7 +155,7 @@ def test_ctrl_c_with_jobs_exits(tmp_path, model_path, pair):
     except subprocess.TimeoutExpired:
         proc.kill()
         pytest.fail("penthy -j 2 did not exit after Ctrl-C")
-    assert proc.returncode == 130 and "interrupted" in err
+    assert proc.returncode == 130 and "interrupted" in err, (proc.returncode, err[-500:])
 
 
 def test_a_lossy_file_named_directly_is_skipped(tmp_path, model_path, capsys):
