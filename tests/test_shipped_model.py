@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from helpers import mp3_twin, write_flac
 from penthy_model.analyze import Analyzer
@@ -73,8 +72,6 @@ def test_electronic_style_genuine_music_is_called_lossless(analyzer, tmp_path, s
     from penthy_model.training import genuine_kinds
 
     x = 0.8 * genuine_kinds.music("electronic", np.random.default_rng(seed), 44100, 10.0)
-    path = tmp_path / "electronic.flac"
-    sf.write(path, x, 44100, subtype="PCM_16")
-    r = analyzer.analyze(path)
+    r = analyzer.analyze(write_flac(tmp_path / "electronic.flac", x))
     assert r.verdict == "lossless", (r.model_score, r.reason)
     assert r.model_score >= analyzer.thresholds.lossless
