@@ -161,6 +161,30 @@ def test_what_repeats_every_period_is_taken_out():
     assert min(np.abs(r).std() for r in rest) > 0.001
 
 
+
+def test_one_window_of_a_decode_does_not_name_wma(sources, tmp_path, monkeypatch):
+    """Genuine music with one window's stretch replaced by the same stretch of its WMA decode:
+    pooled over the 12 windows that stretch alone lifts the grid over the naming level; the z
+    left with any one window out (what WMA reads) does not, as a coder writes its grid in every
+    window."""
+    from dataclasses import replace
+
+    from penthy_model.evidence.stats import REVIEW_Z
+
+    src = sources[44100]
+    x, sr = sf.read(str(src), dtype="int16")
+    decode, _ = sf.read(str(_fake(src, tmp_path, "wma_192")), dtype="int16")
+    w = read_windows(src)
+    start, length = int(w.starts[len(w.starts) // 2]), w.samples.shape[1]
+    x[start:start + length] = decode[start:start + length]
+    w = read_windows(write_flac(tmp_path / "spliced.flac", x, sr))
+    z, _ = wma.measure(w.samples, w.starts, sr)
+    assert not z >= REVIEW_Z, z
+    every = wma.grid_for
+    monkeypatch.setattr(wma, "grid_for", lambda rate: replace(every(rate), every_window=False))
+    z_pooled, _ = wma.measure(w.samples, w.starts, sr)
+    assert z_pooled >= THRESHOLDS["wma"], z_pooled
+
 @pytest.mark.parametrize("sr", [44100, 48000])
 def test_no_grid_in_the_music_before_encoding(sources, sr):
     w = read_windows(sources[sr])
