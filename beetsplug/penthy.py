@@ -244,13 +244,13 @@ def apply_result(item, result, identity: str | None = None) -> None:
             del item["penthy_reason"]
     else:
         item["penthy_reason"] = reason
-    for field, attr in RESULT_FIELDS:
+    for key, attr in RESULT_FIELDS:
         value = getattr(result, attr)
         if value is None:
-            if field in item:
-                del item[field]
+            if key in item:
+                del item[key]
         else:
-            item[field] = value
+            item[key] = value
 
 
 def current_engine() -> str:
@@ -308,13 +308,13 @@ def album_verdict(verdicts: list) -> str | None:
 def update_album(album) -> bool:
     """Store the album's aggregate fields; True when they changed."""
     changed = False
-    for field, value in album_summary(album).items():
+    for key, value in album_summary(album).items():
         if value is None:
-            if field in album:
-                del album[field]
+            if key in album:
+                del album[key]
                 changed = True
-        elif album.get(field) != value:
-            album[field] = value
+        elif album.get(key) != value:
+            album[key] = value
             changed = True
     if changed:
         # inherit=False: Album.store would otherwise copy these flexible fields to every track.

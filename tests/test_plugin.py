@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from beets import config, importer, ui
+from beets import ui
 from beets.library import Item
 from beets.test.helper import AutotagStub, ImportHelper, PluginMixin
 from beets.util import cached_classproperty

@@ -192,4 +192,4 @@ def test_a_verdict_a_weak_grid_backs_gets_its_panel(analysed, tmp_path):
     inside = (cols >= left * plots.WIDTH_PX) & (cols <= (left + width) * plots.WIDTH_PX)
     assert inside.sum() > 300 and inside.mean() > 0.95
     page = write_report([backed], tmp_path / "report.html", {backed.path: picture}).read_text(encoding="utf-8")
-    assert f'alt="spectrogram and mp3 grid backing of' in page
+    assert 'alt="spectrogram and mp3 grid backing of' in page

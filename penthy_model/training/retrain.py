@@ -16,7 +16,6 @@ clips of one file land on the same side because the split hashes the file's id.
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import shutil
 import sys
