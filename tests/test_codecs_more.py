@@ -185,6 +185,17 @@ def test_one_window_of_a_decode_does_not_name_wma(sources, tmp_path, monkeypatch
     z_pooled, _ = wma.measure(w.samples, w.starts, sr)
     assert z_pooled >= THRESHOLDS["wma"], z_pooled
 
+
+@pytest.mark.parametrize("condition,module", [("ac3_384", ac3), ("wma_192", wma)])
+def test_a_two_window_decode_keeps_its_grid(tmp_path, condition, module):
+    """A 2-second decode gives two windows: with one left out, the other alone is too little to
+    measure, which says nothing either way (the grid of both windows stands)."""
+    src = write_flac(tmp_path / "short.flac", music(2.0, sr=48000, seed=5), 48000)
+    w = read_windows(_fake(src, tmp_path, condition))
+    assert len(w.starts) == 2
+    z, alignment = module.measure(w.samples, w.starts, w.sample_rate)
+    assert z >= THRESHOLDS[module.CODEC] and alignment == 0, z
+
 @pytest.mark.parametrize("sr", [44100, 48000])
 def test_no_grid_in_the_music_before_encoding(sources, sr):
     w = read_windows(sources[sr])

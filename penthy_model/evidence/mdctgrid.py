@@ -327,10 +327,12 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
     def z_at(column: int) -> float:
         # With ``every_window``: the lowest z left when one window is taken out. A coder writes
         # its grid in every window; one odd stretch of music (a quiet decay whose few big
-        # coefficients pair up at one alignment) must not carry the whole file's share.
+        # coefficients pair up at one alignment) must not carry the whole file's share. What is
+        # left may be too little to measure (a file of two windows): that says nothing either way.
         z = z_of(confirmed, column)
         if grid.every_window and len(per_window) > 1:
-            z = min([z, *(z_of(confirmed - w, column) for w in per_window)])
+            left = [z_of(confirmed - w, column) for w in per_window]
+            z = min([z, *(v for v in left if v > -np.inf)])
         return z
 
     best = (float("nan"), None)
