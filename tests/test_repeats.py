@@ -200,3 +200,25 @@ def test_a_chip_tune_of_few_levels_gets_no_codec(tmp_path, monkeypatch):
     monkeypatch.setattr(repeats, "few_levels", lambda s: np.zeros(len(s), bool))
     named = find_codec(w.samples, w.starts, 48000, thorough=True).strongest
     assert named.codec == "subband" and named.z >= 10  # what the check takes away
+
+
+def test_a_square_under_music_names_no_subband_coder(tmp_path):
+    """The hostile bench's fourth draw: music over a 256-sample square wave at 48 kHz. The
+    subband grid reads z 20 and the scalefactor steps say MP2; without the wave (found by
+    ``periodic_part``) the grid is gone and the steps too few to name a coder ("subband").
+    The second look must count as the same grid whatever its name, or the first z stands."""
+    from penthy_model.audio import read_windows
+    from penthy_model.evidence import layer2
+    from penthy_model.evidence.repeats import periodic_part
+    from penthy_model.evidence.stats import REVIEW_Z
+
+    x = _hostile_bench().render("periodic_bed", "square_256", 48000, 1, 10.0, draw=4)
+    path = write_flac(tmp_path / "square_bed.flac", x, 48000)
+    w = read_windows(path)
+    first = layer2.identify(w.samples, w.starts, 48000)
+    part = periodic_part(w.samples, w.starts)
+    second = layer2.identify(w.samples - part, w.starts, 48000)
+    assert first.z >= 10 and first.codec == "mp2", first  # the trap
+    assert not second.z >= REVIEW_Z and second.codec is None, second
+    r = analyze(path)
+    assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)

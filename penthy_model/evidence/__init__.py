@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -155,13 +155,21 @@ def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, cle
     return CodecEvidence(tuple(measures))
 
 
+# The subband detector names its grid by the scalefactor steps it finds, which another look
+# at the same file may find too few of: its names are one grid.
+_SAME_GRID = {"mp2": "subband", "musepack": "subband"}
+
+
 def _weaker(measure: CodecMeasure, others: Sequence[CodecMeasure]) -> CodecMeasure:
-    """``measure`` or the same codec's in ``others``, whichever stands lower (a codec the
-    second look could not measure counts as not measured)."""
-    other = next((m for m in others if m.codec == measure.codec), None)
-    if other is None or not measure.measured:
+    """``measure`` or the same grid's in ``others``, whichever stands lower; a grid the second
+    look did not measure counts as not measured."""
+    if not measure.measured:
         return measure
-    return other if not other.z >= measure.z else measure
+    grid = _SAME_GRID.get(measure.codec, measure.codec)
+    other = next((m for m in others if _SAME_GRID.get(m.codec, m.codec) == grid), None)
+    if other is None or not other.measured:
+        return replace(measure, z=math.nan)
+    return other if other.z < measure.z else measure
 
 
 def _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough) -> list[CodecMeasure]:
