@@ -161,7 +161,6 @@ def test_what_repeats_every_period_is_taken_out():
     assert min(np.abs(r).std() for r in rest) > 0.001
 
 
-
 def test_one_window_of_a_decode_does_not_name_wma(sources, tmp_path, monkeypatch):
     """Genuine music with one window's stretch replaced by the same stretch of its WMA decode:
     pooled over the 12 windows that stretch alone lifts the grid over the naming level; the z
