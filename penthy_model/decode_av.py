@@ -27,7 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .formats import ExtraMissing, NotLossless, codec_format, format_of
+from .formats import EXTRA_FORMATS, SNDFILE_FORMATS, ExtraMissing, NotLossless, Probe, codec_format, format_of
 
 # After a seek that landed past the wanted sample (a demuxer may round up), seek again this
 # many samples earlier, doubling, at most this many times.
@@ -96,6 +96,22 @@ def probe_codec(path) -> str:
         return _audio_stream(opened.container, path).codec_context.name
     finally:
         opened.close()
+
+
+def probe(path) -> Probe:
+    """What ``path`` holds, for deciding whether to analyse it.
+
+    soundfile's formats and the lossy ones are named by their extension, without opening
+    the file. A file of the `formats` extra is opened (its header only) to read the codec
+    of its first audio stream, so an AAC ``.m4a`` gives ``Probe("AAC", False)`` and an ALAC
+    one ``Probe("ALAC", True)``. Raises :class:`ExtraMissing` when such a file needs the
+    extra and it is not installed, and ``OSError``/``ValueError``/``RuntimeError`` when the
+    file cannot be opened.
+    """
+    name = format_of(path)
+    if name in EXTRA_FORMATS:
+        return Probe(*codec_format(probe_codec(path)))
+    return Probe(name, name in SNDFILE_FORMATS)
 
 
 def _alac_bits(extradata: bytes | None) -> int | None:

@@ -13,9 +13,10 @@ For the front ends:
 
 * :func:`format_of` names a file's format from its extension alone (cheap, for folder scans).
 * :func:`needs_extra` says whether a file is read through the extra.
-* :func:`probe` says what a file really holds: a ``.m4a`` may carry ALAC (lossless) or AAC
-  (lossy), and only opening it tells. ``probe(path).lossless`` is False for a lossy file,
-  and ``probe(path).reason`` is then the line to show ("AAC is not a lossless format").
+* :class:`Probe` is what a file really holds, as :func:`penthy_model.decode_av.probe` finds
+  by opening it: a ``.m4a`` may carry ALAC (lossless) or AAC (lossy), and only opening it
+  tells. ``probe(path).lossless`` is False for a lossy file, and ``probe(path).reason`` is
+  then the line to show ("AAC is not a lossless format").
 * :class:`NotLossless` is what the engine raises when asked to read a lossy stream hidden
   in a lossless container; :class:`ExtraMissing` when a file needs the extra and it is
   not installed (its message says how to get it). Both are ``ValueError``/``RuntimeError``
@@ -143,23 +144,3 @@ def codec_format(codec: str) -> tuple[str, bool]:
 def needs_extra(path) -> bool:
     """Whether ``path`` (by its extension) is read through the `formats` extra."""
     return format_of(path) in EXTRA_FORMATS
-
-
-def probe(path) -> Probe:
-    """What ``path`` holds, for deciding whether to analyse it.
-
-    soundfile's formats and the lossy ones are named by their extension, without opening
-    the file. A file of the `formats` extra is opened (its header only) to read the codec
-    of its first audio stream, so an AAC ``.m4a`` gives ``Probe("AAC", False)`` and an ALAC
-    one ``Probe("ALAC", True)``. Raises :class:`ExtraMissing` when such a file needs the
-    extra and it is not installed, and ``OSError``/``ValueError``/``RuntimeError`` when the
-    file cannot be opened.
-    """
-    name = format_of(path)
-    if name in EXTRA_FORMATS:
-        from .decode_av import probe_codec
-
-        return Probe(*codec_format(probe_codec(path)))
-    if name in SNDFILE_FORMATS:
-        return Probe(name, True)
-    return Probe(name, False)

@@ -131,7 +131,9 @@ def check_file(path, extra: bool | None = None) -> Result | None:
         if not (formats.extra_available() if extra is None else extra):
             return Result(name, SKIPPED, reason=f"{fmt} needs the formats extra: {formats.FORMATS_EXTRA_HINT}")
         try:
-            found = formats.probe(path)  # an .m4a holds ALAC or AAC: its codec says which
+            from .decode_av import probe
+
+            found = probe(path)  # an .m4a holds ALAC or AAC: its codec says which
         except Exception:  # noqa: BLE001 - the engine reads it and says what is wrong
             return None
         if not found.lossless:

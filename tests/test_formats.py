@@ -17,7 +17,7 @@ import pytest
 import soundfile as sf
 
 from helpers import music
-from penthy_model import formats
+from penthy_model import decode_av, formats
 from penthy_model.analyze import Analyzer
 from penthy_model.audio import open_reader, read_windows
 from penthy_model.bitdepth import effective_bits
@@ -111,9 +111,9 @@ def containers(tmp_path_factory):
 
 def test_levels_differ_and_extra_formats_are_what_they_say(containers):
     assert containers["flac0"].stat().st_size > containers["flac8"].stat().st_size
-    assert formats.probe(containers["alac"]) == ("ALAC", True)
-    assert formats.probe(containers["wavpack"]) == ("WAVPACK", True)
-    assert formats.probe(containers["flac0"]) == ("FLAC", True)
+    assert decode_av.probe(containers["alac"]) == ("ALAC", True)
+    assert decode_av.probe(containers["wavpack"]) == ("WAVPACK", True)
+    assert decode_av.probe(containers["flac0"]) == ("FLAC", True)
 
 
 def test_windows_are_the_same_samples_in_every_container(containers):
@@ -238,7 +238,7 @@ def test_aac_in_m4a_is_not_analysed_as_lossless(tmp_path, model_path):
     sf.write(str(wav), music(3.0, seed=1), SR, subtype="PCM_16")
     m4a = av_encode(wav, tmp_path / "x.m4a", "aac", "fltp")
     assert formats.format_of(m4a) == "ALAC"  # the name alone cannot tell
-    probe = formats.probe(m4a)
+    probe = decode_av.probe(m4a)
     assert probe == ("AAC", False) and probe.reason == "AAC is not a lossless format"
     with pytest.raises(formats.NotLossless, match="AAC is not a lossless format"):
         read_windows(m4a)
@@ -256,7 +256,7 @@ def test_without_the_extra_the_message_says_how_to_get_it(tmp_path, monkeypatch,
             read_windows(path)
         assert formats.FORMATS_EXTRA_HINT in str(caught.value) and formats.format_of(path) in str(caught.value)
         with pytest.raises(formats.ExtraMissing):
-            formats.probe(path)
+            decode_av.probe(path)
         r = Analyzer(model_path).analyze(path)
         assert r.verdict == ERROR and formats.FORMATS_EXTRA_HINT in r.reason
     flac = tmp_path / "x.flac"
@@ -312,4 +312,4 @@ def test_names_that_are_not_utf8(containers, tmp_path):
             pytest.skip("this file system refuses names that are not UTF-8")
         w = read_windows(path)
         assert w.starts == ref.starts and all(np.array_equal(a, b) for a, b in zip(w.ints, ref.ints)), name
-        assert formats.probe(path).lossless
+        assert decode_av.probe(path).lossless
