@@ -27,7 +27,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .formats import EXTRA_FORMATS, SNDFILE_FORMATS, ExtraMissing, NotLossless, Probe, codec_format, format_of
+from .formats import (EXTRA_FORMATS, SNDFILE_FORMATS, ExtraMissing, NotLossless, Probe, codec_format,
+                      format_of)
 
 # After a seek that landed past the wanted sample (a demuxer may round up), seek again this
 # many samples earlier, doubling, at most this many times.
