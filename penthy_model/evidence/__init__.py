@@ -49,6 +49,7 @@ class CodecMeasure:
     windows: int = 0  # windows measured
     channel: str = ""  # "mid", "side", "left", "right", "mix" or "left, right, mid and side"
     sign: str = "near-zero coefficients"  # what stood out at that alignment
+    grid: str = ""  # the grid measured, where its detector may name the codec otherwise ("subband")
 
     @property
     def measured(self) -> bool:
@@ -104,7 +105,7 @@ def _subband(samples, starts, sample_rate, clear_z, absent_z, thorough):
 
     found = layer2.identify(samples, starts, sample_rate)
     return [CodecMeasure(found.codec or "subband", float(found.z), found.phase, len(samples), "",
-                         "equal pairs of subband samples")]
+                         "equal pairs of subband samples", grid="subband")]
 
 
 def _detectors() -> tuple[Detector, ...]:
@@ -155,18 +156,14 @@ def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, cle
     return CodecEvidence(tuple(measures))
 
 
-# The subband detector names its grid by the scalefactor steps it finds, which another look
-# at the same file may find too few of: its names are one grid.
-_SAME_GRID = {"mp2": "subband", "musepack": "subband"}
-
-
 def _weaker(measure: CodecMeasure, others: Sequence[CodecMeasure]) -> CodecMeasure:
-    """``measure`` or the same grid's in ``others``, whichever stands lower; a grid the second
-    look did not measure counts as not measured."""
+    """``measure`` or the same grid's in ``others``, whichever stands lower (the subband
+    detector names its grid by the scalefactor steps it finds, which another look may find
+    too few of); a grid the second look did not measure counts as not measured."""
     if not measure.measured:
         return measure
-    grid = _SAME_GRID.get(measure.codec, measure.codec)
-    other = next((m for m in others if _SAME_GRID.get(m.codec, m.codec) == grid), None)
+    grid = measure.grid or measure.codec
+    other = next((m for m in others if (m.grid or m.codec) == grid), None)
     if other is None or not other.measured:
         return replace(measure, z=math.nan)
     return other if other.z < measure.z else measure
