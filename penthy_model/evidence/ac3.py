@@ -40,8 +40,7 @@ LATTICE = 2.0 * np.sqrt(2.0)
 # 40-65 at an alignment the wider scan found, one of 256 or 512 samples z 13-16 at 0, and as
 # much at those shifts, where a coder's grid is one spike.
 GRID = Grid(CODEC, block=512, hop=256, window=kbd_window(512, 5.0), scan_windows=1,
-            confirm_step=2, confirm_blocks=6, known=(0,), lattice=LATTICE, repeats=4, congruent=(64, 128, 192),
-            every_window=True)
+            confirm_step=2, confirm_blocks=6, known=(0,), lattice=LATTICE, repeats=4, congruent=(64, 128, 192))
 # For files the network leaves undecided: the scan reads six windows, not one, so that a
 # decode the known decoders did not align (a trimmed start) is found from sparse music too.
 THOROUGH = replace(GRID, scan_windows=6)

@@ -68,7 +68,7 @@ class Grid:
     lattice: float = 0.0  # a mantissa-lattice step (16-bit steps) to test too (0: none); see lattice_sums
     repeats: int = 0  # confirm no block that repeats 1..repeats hops away (0: no check); see repeating
     congruent: tuple[int, ...] = ()  # shifts a candidate must also stand above (see measure)
-    every_window: bool = False  # the z must hold with any one confirmed window left out (see measure)
+    every_window: bool = True  # the z must hold with any one confirmed window left out (see measure)
 
 
 def kbd_window(n: int, alpha: float) -> np.ndarray:

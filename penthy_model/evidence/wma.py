@@ -8,8 +8,8 @@ ffmpeg's ``wmav2`` encoder codes every frame in full-length blocks, and its deco
 grid at sample 0 of the file (``GRID.known``; measured at 44.1 and 48 kHz). A search over
 all 2048 alignments would cost a full MDCT per sample, so only the known alignment is
 confirmed: a decoder that shifts the grid is not seen (the spectrum model still judges it).
-As for AC3, the z is the lowest left when any one confirmed window is taken out: a coder
-writes its grid in every window, and one odd stretch must not carry the file.
+As for AC3, the z is the lowest left when any one confirmed window is taken out (the
+shared confirmation's ``every_window``): one odd stretch must not carry the file.
 See :mod:`penthy_model.evidence.mdctgrid` for the confirmation and its z.
 """
 
@@ -27,8 +27,7 @@ def grid_for(sample_rate: int) -> Grid:
     """WMA's full-length block at ``sample_rate`` (2048 new samples up to 48 kHz, else 4096)."""
     hop = 2048 if sample_rate <= 48000 else 4096
     return Grid(CODEC, block=2 * hop, hop=hop, window=sine_window(2 * hop), scan_windows=0,
-                confirm_step=3, confirm_blocks=1, confirm_windows=12, baseline=12, known=(0,),
-                every_window=True)
+                confirm_step=3, confirm_blocks=1, confirm_windows=12, baseline=12, known=(0,))
 
 
 GRID = grid_for(44100)
