@@ -195,6 +195,7 @@ def test_a_two_window_decode_keeps_its_grid(tmp_path, condition, module):
     z, alignment = module.measure(w.samples, w.starts, w.sample_rate)
     assert z >= THRESHOLDS[module.CODEC] and alignment == 0, z
 
+
 @pytest.mark.parametrize("sr", [44100, 48000])
 def test_no_grid_in_the_music_before_encoding(sources, sr):
     w = read_windows(sources[sr])
