@@ -174,17 +174,13 @@ def _without_repeats(bands: list[np.ndarray], starts, period: int) -> list[np.nd
     """The windows' band less what repeats exactly every ``period`` samples of the file: its
     median, over every whole period of every window, at each place in the period (a wave
     whose period divides it; next to nothing of anything else)."""
-    from .repeats import stack_periods
+    from .repeats import laid_along, stack_periods
 
     stack = stack_periods(bands, starts, period, min_periods=1)
     if stack is None:
         return bands
     repeat = np.median(stack, axis=0)
-    out = []
-    for h, start in zip(bands, starts):  # the repeat laid along each window (tiling costs a tenth of indexing)
-        shift = int(start) % period
-        out.append(h - np.tile(repeat, (-(-(shift + len(h)) // period), 1))[shift:shift + len(h)])
-    return out
+    return [h - laid_along(repeat, start, len(h)) for h, start in zip(bands, starts)]
 
 
 def burst_t(bands: list[np.ndarray], starts, period: int, at: np.ndarray, slope: int,

@@ -151,6 +151,14 @@ def stack_periods(windows, starts, period: int, min_periods: int = MIN_PERIODS) 
     return np.concatenate(stack)
 
 
+def laid_along(repeat: np.ndarray, start: int, length: int) -> np.ndarray:
+    """``repeat`` (period, ...) laid along ``length`` samples from sample ``start`` of the file:
+    sample i holds ``repeat[(start + i) % period]`` (tiled: a tenth of the cost of indexing)."""
+    shift = int(start) % len(repeat)
+    reps = -(-(shift + length) // len(repeat))
+    return np.tile(repeat, (reps,) + (1,) * (repeat.ndim - 1))[shift:shift + length]
+
+
 def _median_period(samples: np.ndarray, starts, period: int, screen: bool = False) -> tuple[np.ndarray, float]:
     """The median over every whole ``period`` (``stack_periods``), at each place in it, and its
     energy over the energy a median of music leaves (the samples' energy over the periods
@@ -185,5 +193,4 @@ def periodic_part(samples: np.ndarray, starts) -> np.ndarray | None:
     exact = _median_period(edges, starts, period)[1]
     if any(_median_period(edges, starts, period + d)[1] * 2 > exact for d in (-1, 1)):
         return None
-    places = (np.asarray(starts, np.int64)[:, None] + np.arange(samples.shape[1])[None, :]) % period
-    return repeat[places].astype(samples.dtype)
+    return np.stack([laid_along(repeat, start, samples.shape[1]) for start in starts]).astype(samples.dtype)
