@@ -83,6 +83,7 @@ def gated(samples: np.ndarray) -> np.ndarray:
 
 MAX_LEVELS = 256  # a window whose samples take this few values (8-bit audio has 256)...
 MIN_SPAN = 4096  # ...over this many 16-bit steps (levels 16 steps apart on average) is no decode
+LEVELS_SCREEN = 16  # every this many samples are looked at first
 
 
 def few_levels(samples: np.ndarray) -> np.ndarray:
@@ -93,6 +94,8 @@ def few_levels(samples: np.ndarray) -> np.ndarray:
     them read a subband grid at z 42 (a chip tune of 12 levels at 48 kHz)."""
     out = np.zeros(len(samples), bool)
     for i, x in enumerate(samples):
+        if len(np.unique(x[::LEVELS_SCREEN])) > MAX_LEVELS:
+            continue  # a part already takes more values than that: so does the whole (a sort of a tenth)
         values = np.unique(x)
         out[i] = len(values) <= MAX_LEVELS and (values[-1] - values[0]) / LSB >= MIN_SPAN
     return out

@@ -32,8 +32,9 @@ def near_zero_counts(coefs: np.ndarray, lo: int, small_lsb: float = SMALL_LSB) -
     n = (coefs.shape[-1] - lo) // NEIGHBOURS * NEIGHBOURS
     mag = np.abs(coefs[..., lo:lo + n]).reshape(coefs.shape[:-1] + (n // NEIGHBOURS, NEIGHBOURS))
     active = np.square(mag).sum(axis=-1) >= NEIGHBOURS * ACTIVE_LSB ** 2
-    small = np.count_nonzero(mag < small_lsb, axis=-1)
-    return np.count_nonzero(active, axis=-1) * NEIGHBOURS, np.where(active, small, 0).sum(axis=-1)
+    small = np.less(mag, small_lsb)
+    small &= active[..., None]
+    return np.count_nonzero(active, axis=-1) * NEIGHBOURS, small.reshape(coefs.shape[:-1] + (n,)).sum(axis=-1)
 
 
 def chance_z(share: float, null: np.ndarray, n: float) -> float:
