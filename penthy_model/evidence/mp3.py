@@ -216,13 +216,12 @@ def _per_start(flags: np.ndarray) -> np.ndarray:
     return np.array([np.count_nonzero(flags[..., k, :]) for k in range(flags.shape[-2])])
 
 
-def _stereo_lines(lines: np.ndarray) -> np.ndarray:
-    """Left and right lines (2, ...) -> left, right, mid and side (4, ...); the transform
-    is linear, so mid and side need no transform of their own."""
-    out = np.empty((4,) + lines.shape[1:], lines.dtype)
-    out[:2] = lines
-    np.multiply(np.add(lines[0], lines[1], out=out[2]), 0.5, out=out[2])
-    np.multiply(np.subtract(lines[0], lines[1], out=out[3]), 0.5, out=out[3])
+def _mid_side(lines: np.ndarray) -> np.ndarray:
+    """Left and right lines (2, ...) -> mid and side (2, ...); the transform is linear, so
+    mid and side need no transform of their own."""
+    out = np.empty_like(lines)
+    np.multiply(np.add(lines[0], lines[1], out=out[0]), 0.5, out=out[0])
+    np.multiply(np.subtract(lines[0], lines[1], out=out[1]), 0.5, out=out[1])
     return out
 
 
@@ -240,9 +239,9 @@ def phase_counts(x: np.ndarray, start: int, sample_rate: int, phase: int) -> np.
         return counts
     mixes = x if x.shape[1] == 2 else x.mean(axis=1, keepdims=True)
     lines = granule_lines(phase_band_samples(mixes, first))  # (channels, 32, 18, G, 18)
-    if len(lines) == 2:
-        lines = _stereo_lines(lines)
     found = line_counts(lines, low_band(sample_rate))
+    if len(lines) == 2:  # counts add up over channels: mid and side apart, with no copy of all four
+        found += line_counts(_mid_side(lines), low_band(sample_rate))
     k0 = ((start + first - (TAPS - 1)) % GRANULE) // BANDS  # the alignment of start 0
     return np.roll(found, k0, axis=1)
 
