@@ -14,6 +14,7 @@ import soundfile as sf
 from . import __version__ as ENGINE
 from .audio import read_windows
 from .bitdepth import effective_bits
+from .constants import WIDE_WINDOWS
 from .cutoff import estimate_cutoff
 from .errors import describe as describe_read_error
 from .evidence import DETECTORS, EVERY_FILE, find_codec
@@ -87,7 +88,8 @@ class Analyzer:
         # and the grids of the codecs the network rarely misses only where it does not vouch.
         first = decide(findings, self.policy)[0]
         evidence = self._codec_evidence(windows, thorough=first == INCONCLUSIVE,
-                                        detectors=EVERY_FILE if first == LOSSLESS else DETECTORS)
+                                        detectors=EVERY_FILE if first == LOSSLESS else DETECTORS,
+                                        wide=lambda: _wider(path, windows))
         return self._decided(result, replace(findings, codec=evidence))
 
     def _decided(self, result: Result, findings: Findings) -> Result:
@@ -106,12 +108,12 @@ class Analyzer:
             result.backed_by = decision.support.codec
         return result
 
-    def _codec_evidence(self, windows, thorough: bool, detectors=DETECTORS):
+    def _codec_evidence(self, windows, thorough: bool, detectors=DETECTORS, wide=None):
         """Every codec's frame grid (``evidence.find_codec``, stopping early where the policy's
         levels make the answer clear)."""
         p = self.policy
         return find_codec(windows.samples, windows.starts, windows.sample_rate, clear_z=p.grid_clear_z,
-                          absent_z=p.grid_absent_z, thorough=thorough, detectors=detectors)
+                          absent_z=p.grid_absent_z, thorough=thorough, detectors=detectors, wide=wide)
 
     def _analyze_or_error(self, path) -> Result:
         """``analyze``, with an unexpected exception for one file turned into its error result."""
@@ -143,6 +145,18 @@ class Analyzer:
                 yield pending.popleft().result()
         finally:
             pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def _wider(path, windows):
+    """(samples, starts) of up to WIDE_WINDOWS windows of the file, for the detectors that read
+    more of a file left undecided; None where the track holds under twice the windows read."""
+    if min(WIDE_WINDOWS, windows.frames // window_length(windows.sample_rate)) < 2 * len(windows.starts):
+        return None
+    try:
+        more = read_windows(os.fsencode(path), max_windows=WIDE_WINDOWS)
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError, TypeError):
+        return None  # the windows already read stand on their own
+    return None if more.samples is None else (more.samples, more.starts)
 
 
 def _describe(exc: Exception) -> str:

@@ -67,7 +67,7 @@ def test_a_weak_grid_backs_the_network_but_names_no_codec():
     assert decision.score == pytest.approx(0.05)
     assert decision.reason == (f"the model scored 0.05, and Opus's frame grid shows weakly in the samples (bursts of energy "
                                f"above 20 kHz at its 20 ms frame edges, z {support:.1f}): no steady filter leaves one, "
-                               f"but it is too weak to name the codec (z 6.0 would)")
+                               f"but it is too weak to name the codec (z {POLICY.codec_min_z['opus']:.1f} would)")
     under = ev(CodecMeasure("opus", support - 0.1, None, 12))
     assert decide(findings(cutoff_hz=20400, texture=0.1, codec=under), POLICY).verdict == "inconclusive"
     assert decide(findings(HIGH, cutoff_hz=20400, codec=weak), POLICY).verdict == "lossless"

@@ -25,6 +25,12 @@ reaches REVIEW_Z, such windows are dropped and the detectors run again on the ot
 wave that repeats exactly under the music (``repeats.periodic_part``) can lift the
 alignments its edges fall on: where one is found, the detectors also run on the samples
 without it, and each codec keeps the lower z.
+
+A thorough look may also read more of the file (``find_codec``'s ``wide``): the detectors in
+``WIDE`` measure those windows too, and each of their codecs keeps the higher z of the two
+reads (the wider read is not a superset of the usual windows: it adds audio, but must not hide
+what the usual windows showed). That is the Opus frame edges', whose z is limited by how much
+audio it reads, not by the alignments it tries (a decode leaks above 20 kHz in a few frames).
 """
 
 from __future__ import annotations
@@ -124,27 +130,54 @@ DETECTORS: tuple[Detector, ...] = _detectors()
 EVERY_FILE: tuple[Detector, ...] = DETECTORS[:3]
 
 
+def _wide_detectors() -> tuple[Detector, ...]:
+    from . import opus
+    return (opus.detect,)
+
+
+# The detectors that also read the wider windows of a thorough look where the engine offers them.
+WIDE: tuple[Detector, ...] = _wide_detectors()
+
+
 def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, clear_z: float = math.inf,
                absent_z: Mapping[str, float] | float = -math.inf, thorough: bool = False,
-               detectors: Sequence[Detector] = DETECTORS) -> CodecEvidence:
+               detectors: Sequence[Detector] = DETECTORS,
+               wide: Callable[[], tuple[np.ndarray, Sequence[int]] | None] | None = None) -> CodecEvidence:
     """Run every detector on the windows (``samples`` (W, length, channels) float in [-1, 1],
     ``starts`` their first samples in the file). A detector stops early once a codec stands
     at ``clear_z`` or above, or every codec it measures is under ``absent_z`` (one z for all,
     or per codec) after its screen; the defaults measure everything. Once a codec stands at
-    ``clear_z`` the remaining detectors are not run. ``thorough``: see the module."""
+    ``clear_z`` the remaining detectors are not run. ``thorough``: see the module. ``wide``:
+    for a thorough look, reads more windows of the file (samples, starts), or gives None where
+    the file holds few more; the detectors in ``WIDE`` measure those too, and each of their
+    codecs keeps the higher z of the two reads."""
     if not isinstance(absent_z, Mapping):
         absent_z = defaultdict(lambda z=float(absent_z): z)
     else:
         absent_z = defaultdict(lambda: -math.inf, absent_z)
     if samples is None or len(samples) == 0:
         return CodecEvidence()
+    measures = _guarded(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough)
+    again = [d for d in detectors if d in WIDE] if wide is not None and thorough else []
+    more = wide() if again and not any(m.z >= clear_z for m in measures) else None
+    if more is not None:
+        wider = _guarded(again, *more, sample_rate, clear_z, absent_z, thorough)
+        measures = [_stronger(m, wider) for m in measures]
+    return CodecEvidence(tuple(measures))
+
+
+def _guarded(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough) -> list[CodecMeasure]:
+    """The detectors' measures on these windows, with the checks of the module (windows that
+    repeat, gate or hold few levels dropped; a wave under the music taken out)."""
+    if not detectors:
+        return []
     measures = _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough)
     if any(m.z >= REVIEW_Z for m in measures):
         from .repeats import few_levels, gated, periodic_part, repeating
 
         drop = repeating(samples) | gated(samples) | few_levels(samples)
         if drop.all():
-            return CodecEvidence()
+            return []
         if drop.any():
             keep = np.flatnonzero(~drop)
             samples, starts = samples[keep], [starts[i] for i in keep]
@@ -153,7 +186,16 @@ def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, cle
         if part is not None:  # a wave under the music: the grid must stand without it too
             rest = _run(detectors, samples - part, starts, sample_rate, clear_z, absent_z, thorough)
             measures = [_weaker(m, rest) for m in measures]
-    return CodecEvidence(tuple(measures))
+    return measures
+
+
+def _stronger(measure: CodecMeasure, others: Sequence[CodecMeasure]) -> CodecMeasure:
+    """``measure`` or the same codec's in ``others`` (another read of the file), whichever stands
+    higher; a codec the other read did not measure keeps ``measure``."""
+    other = next((m for m in others if m.codec == measure.codec and m.measured), None)
+    if other is None or (measure.measured and measure.z >= other.z):
+        return measure
+    return other
 
 
 def _weaker(measure: CodecMeasure, others: Sequence[CodecMeasure]) -> CodecMeasure:
@@ -178,4 +220,4 @@ def _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough) -
     return measures
 
 
-__all__ = ["CodecEvidence", "CodecMeasure", "DETECTORS", "EVERY_FILE", "REVIEW_Z", "find_codec"]
+__all__ = ["CodecEvidence", "CodecMeasure", "DETECTORS", "EVERY_FILE", "REVIEW_Z", "WIDE", "find_codec"]
