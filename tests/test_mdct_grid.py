@@ -17,7 +17,8 @@ from penthy_model.analyze import Analyzer
 from penthy_model.audio import read_windows
 from penthy_model.constants import GRID_MIN_Z, MP3_GRID_MIN_Z
 from penthy_model.evidence import CodecEvidence, CodecMeasure, find_codec
-from penthy_model.evidence.mdct import BLOCK, HOP, WINDOWS, mdct, mdct_z
+from penthy_model.evidence.mdct import BLOCK, FRAME_STEP, HOP, WINDOWS, _blocks, mdct, mdct_z
+from penthy_model.evidence.stats import ACTIVE_LSB, NEIGHBOURS, near_zero_counts
 from penthy_model.inference import Thresholds
 from penthy_model.result import INCONCLUSIVE, LOSSLESS, TRANSCODED
 from penthy_model.verdict import Findings, Policy, decide
@@ -56,6 +57,31 @@ def test_mdct_is_the_textbook_transform():
     blocks = rng.standard_normal((3, 64))
     window = np.sin(np.pi * (np.arange(64) + 0.5) / 64)
     np.testing.assert_allclose(mdct(blocks, window), (blocks * window) @ _basis(64), atol=1e-4)
+
+
+def test_blocks_start_at_each_offset_of_the_file():
+    x = np.arange(5 * HOP + 300, dtype=np.float32)  # each sample holds its own index
+    start = 1000
+    got = _blocks(x, start, np.array([0, 5, HOP - 1]))
+    for row, offset in zip(got, (0, 5, HOP - 1)):
+        first = (offset - start) % HOP
+        assert len(row) == len(range(0, (len(x) - HOP + 1 - BLOCK) // HOP + 1, FRAME_STEP))
+        for k, block in enumerate(row):
+            np.testing.assert_array_equal(block, x[first + k * FRAME_STEP * HOP:][:BLOCK])
+            assert (start + block[0]) % HOP == offset
+
+
+def test_near_zero_counts_follow_their_definition():
+    rng = np.random.default_rng(3)
+    coefs = rng.uniform(-30, 30, (2, 3, 100)).astype(np.float32)
+    coefs[0, 1, 20:36] = 0.3  # a quiet run: not active
+    coefs[1, 2, 40:44] = 0.2  # four near-zero coefficients in an active run
+    active, small = near_zero_counts(coefs, 4)
+    runs = np.abs(coefs[..., 4:100]).reshape(2, 3, 6, NEIGHBOURS)
+    live = (runs ** 2).sum(axis=-1) >= NEIGHBOURS * ACTIVE_LSB ** 2
+    np.testing.assert_array_equal(active, live.sum(axis=-1) * NEIGHBOURS)
+    np.testing.assert_array_equal(small, ((runs < 1.0) & live[..., None]).sum(axis=(-2, -1)))
+    assert active[0, 1] == 5 * NEIGHBOURS and small[1, 2] >= 4
 
 
 def test_the_aac_like_coder_is_near_transparent():

@@ -95,7 +95,7 @@ def few_levels(samples: np.ndarray) -> np.ndarray:
     out = np.zeros(len(samples), bool)
     for i, x in enumerate(samples):
         if len(np.unique(x[::LEVELS_SCREEN])) > MAX_LEVELS:
-            continue  # a part already takes more values than that: so does the whole (a sort of a tenth)
+            continue  # a part already takes more values than that, so the whole does (a sixteenth sorted)
         values = np.unique(x)
         out[i] = len(values) <= MAX_LEVELS and (values[-1] - values[0]) / LSB >= MIN_SPAN
     return out
