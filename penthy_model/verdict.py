@@ -225,8 +225,13 @@ def _strongest(evidence, levels: Mapping[str, float]):
     """The measure of ``evidence`` at or above its codec's level, the strongest relative to it."""
     if evidence is None:
         return None
-    passed = [m for m in evidence.measures if m.measured and m.z >= levels.get(m.codec, np.inf)]
-    return max(passed, key=lambda m: m.z / levels[m.codec]) if passed else None
+    passed = [m for m in evidence.measures if m.measured and m.z >= level_of(m, levels)]
+    return max(passed, key=lambda m: m.z / level_of(m, levels)) if passed else None
+
+
+def level_of(measure, levels: Mapping[str, float]) -> float:
+    """A codec measure's level in ``levels``: its grid's where it has one, else its codec's."""
+    return levels[measure.grid] if measure.grid in levels else levels.get(measure.codec, np.inf)
 
 
 class Decision(NamedTuple):
@@ -258,7 +263,7 @@ def support_reason(found, score: float, policy: Policy) -> str:
     name = CODEC_NAMES.get(found.codec, found.codec)
     return (f"the model scored {score:.2f}, and {name}'s frame grid shows weakly in the {found.where} "
             f"{_grid_seen(found)}: no steady filter leaves one, but it is too weak to name the codec "
-            f"(z {policy.codec_min_z[found.codec]:.1f} would)")
+            f"(z {level_of(found, policy.codec_min_z):.1f} would)")
 
 
 def _khz(hz: float) -> str:

@@ -2,8 +2,9 @@
 
 Each codec family has a detector module (``mdct`` for AAC and Vorbis, ``mp3`` for MP3,
 ``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus (its grid at 48 kHz, its frame
-edges at 44.1 kHz too), ``layer2`` for the polyphase subband grid of MP2 and Musepack;
-``mdctgrid`` is what the AC3 and WMA grids share);
+edges at 44.1 kHz too, above 20 kHz and just above a low-passed source's cutoff),
+``layer2`` for the polyphase subband grid of MP2 and Musepack; ``mdctgrid`` is what the
+AC3 and WMA grids share);
 ``stats`` holds what they share (near-zero counts, z above chance). :func:`find_codec`
 runs every detector on the windows the engine read and returns what they MEASURED, one
 :class:`CodecMeasure` per codec: how many standard deviations the codec's alignment stands
@@ -55,7 +56,8 @@ class CodecMeasure:
     windows: int = 0  # windows measured
     channel: str = ""  # "mid", "side", "left", "right", "mix" or "left, right, mid and side"
     sign: str = "near-zero coefficients"  # what stood out at that alignment
-    grid: str = ""  # the grid measured, where its detector may name the codec otherwise ("subband")
+    grid: str = ""  # the grid measured, where its detector may name the codec otherwise ("subband"), or where
+    # a codec has two measures ("opus_lowpass"); the policy's levels for a grid, where it has them, come first
 
     @property
     def measured(self) -> bool:
@@ -190,9 +192,10 @@ def _guarded(detectors, samples, starts, sample_rate, clear_z, absent_z, thoroug
 
 
 def _stronger(measure: CodecMeasure, others: Sequence[CodecMeasure]) -> CodecMeasure:
-    """``measure`` or the same codec's in ``others`` (another read of the file), whichever stands
-    higher; a codec the other read did not measure keeps ``measure``."""
-    other = next((m for m in others if m.codec == measure.codec and m.measured), None)
+    """``measure`` or the same grid's in ``others`` (another read of the file), whichever stands
+    higher; a grid the other read did not measure keeps ``measure``."""
+    grid = measure.grid or measure.codec
+    other = next((m for m in others if (m.grid or m.codec) == grid and m.measured), None)
     if other is None or (measure.measured and measure.z >= other.z):
         return measure
     return other

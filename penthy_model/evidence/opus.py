@@ -41,6 +41,17 @@ read in twice the windows where the track holds them (``evidence.WIDE``). Decode
 FM, additive, plucked and electronic music at 128-192 kbit/s read z -0.3..17.9 on 12 windows
 and 5.1..33.6 on 48; genuine files and other codecs' decodes of the selection sets read at
 most 3.25 on 24 windows (the naming level is twice that).
+
+A decode of a low-passed source (a steep mastering filter, a 32 kHz master) has nothing near
+20 kHz to leak. But the coder fills the bands above the source's cutoff with its own noise,
+and at every frame edge the slopes spread the music under the cutoff over it: ``lowpass_z``
+reads the frame edges in the band from 0.3 to 3.3 kHz above the steepest drop of the file's
+mean spectrum between 12 and 19.5 kHz, with a control band as far under it. Music cut hard on
+the frame grid (a gate) splatters over the cutoff too, but its band under the cutoff falls or
+rises at the same places: where that band's t reaches 4 either way, the measure says nothing.
+It is a measure of its own (grid "opus_lowpass") with levels of its own: the selection's
+genuine files read at most 3.06, other codecs' decodes 2.79; libopus decodes of low-passed
+sources up to 11.5 (most of those the frame edges above 20 kHz cannot see).
 """
 
 from __future__ import annotations
@@ -88,6 +99,15 @@ BURST_CLIP = 1.0  # no frame counts for more than this many e-folds
 MIN_SPREAD = 0.25  # the t statistic's spread is at least this (a wave without dither has none)
 MIN_FRAMES = 20  # frames with energy in the band needed for a z
 REPEAT_PERIODS = 256  # the 40 ms repeats are the median of at most this many periods, spread evenly
+# The frame-edge bursts just above the source's own low-pass (``lowpass_z``):
+LOWPASS_GRID = "opus_lowpass"  # the measure's grid: its levels in the policy are its own
+EDGE_RANGE_HZ = (12000.0, 19500.0)  # where the source's low-pass is looked for...
+EDGE_FFT_SECONDS = 4096 / 44100  # ...in the mean spectrum of frames this long...
+EDGE_SIDE_HZ = 500.0  # ...as the steepest drop from the mean dB over this much under a frequency
+EDGE_GAP_HZ = 100.0  # to the mean over as much above it, each this far from it
+ABOVE_EDGE_HZ = (300.0, 3300.0)  # the band read above the edge (and the control band, as far under it)
+LOWPASS_TOP_HZ = 19900.0  # under CELT's last band, where ``burst_z`` reads
+CONTROL_VETO = 4.0  # a control band whose t reaches this either way at a place tried vetoes the measure
 
 
 @lru_cache(maxsize=1)
@@ -242,6 +262,29 @@ def frame_edges(samples: np.ndarray, sample_rate: int, control: bool = True):
     return period, slope, bands if control else [b[0] for b in bands]
 
 
+def _checked_t(both, starts, sample_rate: int, level_min: float, either_way: bool = False) -> float:
+    """The frame edges' t of ``both`` (per window: (the band read, the control band)), checked
+    as ``burst_z`` says: the largest, over the places tried, of the smaller t of the band as
+    read and less its 40 ms repeats, less the control band's t there (where positive); NaN with
+    too few frames, and with ``either_way`` where the control band's t reaches CONTROL_VETO
+    either way at any place tried (the music there rises or falls at the frame edges)."""
+    period, slope = int(round(sample_rate * FRAME_SECONDS)), int(round(SLOPE_SECONDS * sample_rate))
+    slack = int(round(BURST_SLACK * sample_rate))
+    at = (int(round(BURST_AT * sample_rate)) + np.arange(-slack, slack + 1, max(1, slope // 5))) % period
+    bands = [b for b, _ in both]
+    t = burst_t(bands, starts, period, at, slope, level_min=level_min)
+    if np.nanmax(t, initial=-np.inf) > 0:  # what looks like bursts is checked; the checks only lower t
+        t = np.minimum(t, burst_t(_without_repeats(bands, starts, 2 * period), starts, period, at, slope,
+                                  level_min=level_min))
+        control = [c for _, c in both]
+        under = burst_t(_without_repeats(control, starts, 2 * period), starts, period, at, slope, level_min=-1.0)
+        under = np.nan_to_num(under, nan=0.0)
+        if either_way and np.abs(under).max() >= CONTROL_VETO:
+            return float("nan")  # the music itself changes at the frame edges: the bursts say nothing
+        t = t - np.maximum(under, 0.0)
+    return float(np.nanmax(t)) if np.isfinite(t).any() else float("nan")
+
+
 def burst_z(samples: np.ndarray, starts, sample_rate: int) -> float:
     """How far the band above 20 kHz bursts at CELT's frame edges, in every frame (see the
     module): the largest, over the places tried, of the smaller t of the band as read and of
@@ -251,21 +294,65 @@ def burst_z(samples: np.ndarray, starts, sample_rate: int) -> float:
     found = frame_edges(samples, sample_rate)
     if found is None:
         return float("nan")
-    period, slope, both = found
-    slack = int(round(BURST_SLACK * sample_rate))
-    at = (int(round(BURST_AT * sample_rate)) + np.arange(-slack, slack + 1, max(1, slope // 5))) % period
-    bands = [b for b, _ in both]
-    t = burst_t(bands, starts, period, at, slope)
-    if np.nanmax(t, initial=-np.inf) > 0:  # what looks like bursts is checked; the checks only lower t
-        t = np.minimum(t, burst_t(_without_repeats(bands, starts, 2 * period), starts, period, at, slope))
-        control = [c for _, c in both]
-        under = burst_t(_without_repeats(control, starts, 2 * period), starts, period, at, slope, level_min=-1.0)
-        t = t - np.maximum(np.nan_to_num(under, nan=0.0), 0.0)
-    return float(np.nanmax(t)) if np.isfinite(t).any() else float("nan")
+    return _checked_t(found[2], starts, sample_rate, BURST_LEVEL)
+
+
+def source_edge(samples: np.ndarray, sample_rate: int) -> float | None:
+    """Where the windows' mean spectrum drops most steeply between EDGE_RANGE_HZ (Hz): the
+    frequency with the largest mean dB over EDGE_SIDE_HZ under it (EDGE_GAP_HZ away) less the
+    mean over as much above it; None for windows shorter than a frame."""
+    n = int(round(EDGE_FFT_SECONDS * sample_rate))
+    mix = samples.mean(axis=2)
+    usable = mix.shape[1] // n * n
+    if usable == 0:
+        return None
+    spectrum = np.fft.rfft(mix[:, :usable].reshape(-1, n) * np.hanning(n), axis=-1)
+    db = 10 * np.log10((spectrum.real ** 2 + spectrum.imag ** 2).mean(axis=0) + 1e-20)
+    step = sample_rate / n
+    side, gap = int(round(EDGE_SIDE_HZ / step)), int(round(EDGE_GAP_HZ / step))
+    i = np.arange(int(EDGE_RANGE_HZ[0] / step), int(EDGE_RANGE_HZ[1] / step))
+    if i[-1] + gap + side > len(db) or i[0] < gap + side:
+        return None
+    cum = np.concatenate([[0.0], np.cumsum(db)])
+    drop = (cum[i - gap] - cum[i - gap - side]) - (cum[i + gap + side] - cum[i + gap])
+    return float(i[np.argmax(drop)] * step)
+
+
+def lowpass_band(edge: float, sample_rate: int) -> tuple[float, float]:
+    """The band read above a source's low-pass at ``edge`` Hz: ABOVE_EDGE_HZ over it, under
+    LOWPASS_TOP_HZ and BURST_NYQUIST of Nyquist."""
+    return edge + ABOVE_EDGE_HZ[0], min(edge + ABOVE_EDGE_HZ[1], LOWPASS_TOP_HZ, BURST_NYQUIST * sample_rate / 2)
+
+
+def lowpass_z(samples: np.ndarray, starts, sample_rate: int) -> tuple[float, float | None]:
+    """(z, edge Hz): how far the band just above the source's own low-pass (``source_edge``)
+    bursts at CELT's frame edges, checked as ``burst_z`` with a control band as far under the
+    edge. A decode of a low-passed source has nothing above 20 kHz to leak, but the coder
+    fills the bands above the cutoff with its own noise, and the window slopes spread the
+    music under the cutoff over it at every frame edge. NaN where 20 ms is not a whole
+    number of samples or the band is narrower than MIN_BAND_HZ. Music that is cut hard on the
+    frame grid (a gate) splatters over the edge too, but its band under the edge falls or rises
+    there, so the control band's t counts either way."""
+    period = sample_rate * FRAME_SECONDS
+    if samples is None or abs(period - round(period)) > 1e-9:
+        return float("nan"), None
+    edge = source_edge(samples, sample_rate)
+    if edge is None:
+        return float("nan"), None
+    band = lowpass_band(edge, sample_rate)
+    if band[1] - band[0] < MIN_BAND_HZ:
+        return float("nan"), edge
+    control = (edge - ABOVE_EDGE_HZ[1], edge - ABOVE_EDGE_HZ[0])
+    both = [_bands(x, sample_rate, band, control) for x in samples]
+    return _checked_t(both, starts, sample_rate, 0.0, either_way=True), edge
 
 
 NOTCH_SIGN = "near-zero coefficients above 20 kHz"
 BURST_SIGN = "bursts of energy above 20 kHz at its 20 ms frame edges"
+
+
+def lowpass_sign(edge: float) -> str:
+    return f"bursts of energy just above the source's low-pass at {edge / 1000:.1f} kHz at its 20 ms frame edges"
 
 
 def find(samples: np.ndarray, starts: list[int], sample_rate: int,
@@ -294,8 +381,14 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int,
 
 
 def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
-    """The detector (see :mod:`penthy_model.evidence`)."""
+    """The detector (see :mod:`penthy_model.evidence`): the grid or frame edges (``find``), and
+    the frame edges just above the source's low-pass (``lowpass_z``, grid LOWPASS_GRID)."""
     from . import CodecMeasure
 
     z, alignment, sign = find(samples, starts, sample_rate, thorough)
-    return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN)]
+    low, edge = float("nan"), None
+    if samples is not None and len(samples) and samples.shape[1] >= 8 * sample_rate * FRAME_SECONDS:
+        low, edge = lowpass_z(samples, starts, sample_rate)
+    return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN),
+            CodecMeasure(CODEC, float(low), None, len(samples), "", lowpass_sign(edge) if edge else "",
+                         grid=LOWPASS_GRID)]

@@ -1,0 +1,125 @@
+"""Opus decodes of low-passed sources (issue 25): nothing above 20 kHz to leak, but CELT's
+frame edges burst just above the source's own low-pass (``opus.lowpass_z``, grid
+"opus_lowpass", with levels of its own in the policy)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import ffmpeg_has, music, write_flac
+
+from penthy_model.audio import read_windows
+from penthy_model.constants import CODEC_MIN_Z, CODEC_SUPPORT_Z
+from penthy_model.evidence import CodecEvidence, CodecMeasure, find_codec, opus
+from penthy_model.training import fakes
+from penthy_model.verdict import Policy, level_of
+
+SR = 44100
+NAMING = CODEC_MIN_Z[opus.LOWPASS_GRID]
+
+
+def _low_passed(x: np.ndarray, cut: float, sr: int = SR) -> np.ndarray:
+    """``x`` through a brick wall at ``cut`` Hz (a steep linear-phase low-pass)."""
+    spectrum = np.fft.rfft(x, axis=0)
+    spectrum[np.fft.rfftfreq(len(x), 1 / sr) > cut] = 0
+    return np.clip(np.fft.irfft(spectrum, len(x), axis=0), -1, 1)
+
+
+@pytest.fixture(scope="module")
+def low_passed(tmp_path_factory):
+    d = tmp_path_factory.mktemp("opus_lowpass")
+    return write_flac(d / "music_16k.flac", _low_passed(music(10.0, sr=SR, seed=11), 16000.0), SR)
+
+
+def test_the_source_edge_is_found_where_the_low_pass_is():
+    rng = np.random.default_rng(4)
+    for cut in (13000.0, 16000.0, 18500.0):
+        x = _low_passed(0.1 * rng.standard_normal((SR * 3, 2)), cut) + 1e-5 * rng.standard_normal((SR * 3, 2))
+        edge = opus.source_edge(x.reshape(3, SR, 2).astype(np.float32), SR)
+        assert abs(edge - cut) < 200, (cut, edge)
+    assert opus.source_edge(np.zeros((2, 1000, 2), np.float32), SR) is None  # shorter than a frame
+
+
+@pytest.fixture(scope="module")
+def decode(low_passed, tmp_path_factory):
+    """A libopus decode (96 kbit/s, resampled to 44.1 kHz) of ``low_passed``."""
+    if not ffmpeg_has("libopus"):
+        pytest.skip("ffmpeg has no libopus encoder")
+    dst = tmp_path_factory.mktemp("opus_lowpass_decode") / "decode.flac"
+    fakes.make_fake(low_passed, dst, fakes.CONDITIONS["opus_96"])
+    return dst
+
+
+def test_a_decode_of_a_low_passed_source_bursts_just_above_its_edge(low_passed, decode):
+    """Music low-passed at 16 kHz and its Opus decode: the band above 20 kHz holds nothing
+    (``burst_z`` cannot tell), the band just above 16 kHz bursts at the frame edges over the
+    naming level; the source itself reads under half of it."""
+    w = read_windows(decode)
+    z, edge = opus.lowpass_z(w.samples, w.starts, w.sample_rate)
+    assert z >= NAMING and abs(edge - 16000) < 500, (z, edge)
+    assert not opus.burst_z(w.samples, w.starts, w.sample_rate) >= CODEC_SUPPORT_Z["opus"]
+    found = find_codec(w.samples, w.starts, w.sample_rate, detectors=(opus.detect,))
+    low = next(m for m in found.measures if m.grid == opus.LOWPASS_GRID)
+    assert low.codec == "opus" and low.z == z and "16." in low.sign
+    assert Policy(0.05, 0.5, 0.05).proof(found) == low
+    source = read_windows(low_passed)
+    assert not opus.lowpass_z(source.samples, source.starts, SR)[0] >= NAMING / 2
+
+
+def test_the_engine_names_opus_in_that_decode_and_not_in_its_source(low_passed, decode, model_path):
+    from penthy_model.analyze import Analyzer
+
+    analyzer = Analyzer(model_path)
+    fake = analyzer.analyze(decode)
+    assert fake.verdict == "transcoded" and fake.codec == "opus" and "low-pass at 16." in fake.reason, fake
+    genuine = analyzer.analyze(low_passed)
+    assert genuine.verdict != "transcoded" and genuine.codec is None, genuine
+
+
+@pytest.mark.parametrize("sr", [44100, 48000])
+def test_clicks_and_gates_on_the_frame_grid_are_not_opus(sr, tmp_path):
+    """A low-passed genuine track with clicks or a hard gate exactly where CELT's frame edges
+    would be (every 20 ms, or on a 16th-note grid at 125 BPM, six frames): they splatter over
+    the low-pass, but they reach under it too, and the control band there takes them out."""
+    rng = np.random.default_rng(6)
+    n = 10 * sr
+    bed = _low_passed(music(10.0, sr=sr, seed=12), 16000.0, sr)
+    period = int(sr * opus.FRAME_SECONDS)
+    edges = np.arange(int(round(opus.BURST_AT * sr)), n - period, period)
+    gate, beat, clicks = np.ones(n), np.ones(n), np.zeros(n)
+    for e in edges:
+        gate[e:e + period // 2] = 0.0
+    for e in edges[::6]:
+        beat[e:e + 3 * period] = 0.0
+        clicks[e:e + 200] = rng.standard_normal(200) * np.exp(-np.arange(200) / 30) * 0.5
+    for i, x in enumerate((bed * gate[:, None], bed * beat[:, None], bed + _low_passed(clicks[:, None], 16000.0, sr))):
+        x = fakes.to_pcm16(np.clip(x, -1, 1), rng).astype(np.float32) / 32768
+        w = read_windows(write_flac(tmp_path / f"{i}.flac", x, sr))
+        z, _ = opus.lowpass_z(w.samples, w.starts, sr)
+        assert not z >= CODEC_SUPPORT_Z[opus.LOWPASS_GRID], (i, z)
+
+
+def test_the_policy_reads_a_grid_by_its_own_levels():
+    """A measure with a grid the policy has levels for is judged by them, not by its codec's:
+    the same z backs the network as Opus's frame edges above 20 kHz but not as those above a
+    low-pass, whose genuine ceiling is higher."""
+    policy = Policy(0.05, 0.5, 0.05)
+    z = (policy.codec_support_z["opus"] + policy.codec_support_z[opus.LOWPASS_GRID]) / 2
+    plain = CodecMeasure("opus", z, None, 12)
+    low = CodecMeasure("opus", z, None, 12, grid=opus.LOWPASS_GRID)
+    assert level_of(low, policy.codec_support_z) == CODEC_SUPPORT_Z[opus.LOWPASS_GRID]
+    assert policy.support(CodecEvidence((plain,))) == plain
+    assert policy.support(CodecEvidence((low,))) is None
+    assert level_of(CodecMeasure("mp2", 1.0, grid="subband"), policy.codec_min_z) == CODEC_MIN_Z["subband"]
+
+
+def test_a_wider_read_keeps_each_grid_apart():
+    """``find_codec``'s wider read keeps the higher z per grid: the low-pass measure of one read
+    never stands in for the other measure of the same codec."""
+    from penthy_model.evidence import _stronger
+
+    plain = CodecMeasure("opus", 2.0, None, 12)
+    low = CodecMeasure("opus", 3.0, None, 12, grid=opus.LOWPASS_GRID)
+    wider = [CodecMeasure("opus", float("nan"), None, 24), CodecMeasure("opus", 9.0, None, 24, grid=opus.LOWPASS_GRID)]
+    assert _stronger(plain, wider) == plain
+    assert _stronger(low, wider) == wider[1]
