@@ -80,7 +80,8 @@ def test_the_engine_names_opus_in_that_decode_and_not_in_its_source(low_passed, 
 def test_clicks_and_gates_on_the_frame_grid_are_not_opus(sr, tmp_path):
     """A low-passed genuine track with clicks or a hard gate exactly where CELT's frame edges
     would be (every 20 ms, or on a 16th-note grid at 125 BPM, six frames): they splatter over
-    the low-pass, but they reach under it too, and the control band there takes them out."""
+    the low-pass and above 20 kHz, but they reach under the low-pass too, and the control band
+    there takes them out (the 50 Hz gate read z 25 above 20 kHz at 48 kHz before that check)."""
     rng = np.random.default_rng(6)
     n = 10 * sr
     bed = _low_passed(music(10.0, sr=sr, seed=12), 16000.0, sr)
@@ -97,6 +98,9 @@ def test_clicks_and_gates_on_the_frame_grid_are_not_opus(sr, tmp_path):
         w = read_windows(write_flac(tmp_path / f"{i}.flac", x, sr))
         z, _ = opus.lowpass_z(w.samples, w.starts, sr)
         assert not z >= CODEC_SUPPORT_Z[opus.LOWPASS_GRID], (i, z)
+        z, _, sign = opus.find(w.samples, w.starts, sr)  # the gate splatters above 20 kHz too
+        assert not z >= CODEC_SUPPORT_Z["opus"], (i, z, sign)
+    assert opus.edge_moves(w.samples, w.starts, sr) < opus.MOVES_VETO  # clicks: the usual measures stand
 
 
 def test_the_policy_reads_a_grid_by_its_own_levels():

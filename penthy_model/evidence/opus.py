@@ -62,7 +62,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from penthy_model.evidence.mdct import mdct
-from penthy_model.evidence.stats import LSB
+from penthy_model.evidence.stats import LSB, REVIEW_Z
 
 CODEC = "opus"
 SAMPLE_RATE = 48000
@@ -108,6 +108,8 @@ EDGE_GAP_HZ = 100.0  # to the mean over as much above it, each this far from it
 ABOVE_EDGE_HZ = (300.0, 3300.0)  # the band read above the edge (and the control band, as far under it)
 LOWPASS_TOP_HZ = 19900.0  # under CELT's last band, where ``burst_z`` reads
 CONTROL_VETO = 4.0  # a control band whose t reaches this either way at a place tried vetoes the measure
+MOVES_VETO = 13.0  # the band under the source's edge moving this much at the frame edges vetoes the other
+# Opus measures too (2 x 6.4, the most it moves in the selection's Opus decodes; a 50 Hz gate: about 60)
 
 
 @lru_cache(maxsize=1)
@@ -262,23 +264,34 @@ def frame_edges(samples: np.ndarray, sample_rate: int, control: bool = True):
     return period, slope, bands if control else [b[0] for b in bands]
 
 
+def _places(sample_rate: int) -> tuple[int, int, np.ndarray]:
+    """(period, slope, the places tried mod period) of the frame edges at ``sample_rate``."""
+    period, slope = int(round(sample_rate * FRAME_SECONDS)), int(round(SLOPE_SECONDS * sample_rate))
+    slack = int(round(BURST_SLACK * sample_rate))
+    return period, slope, (int(round(BURST_AT * sample_rate)) + np.arange(-slack, slack + 1, max(1, slope // 5))) % period
+
+
+def _under_t(control: list[np.ndarray], starts, sample_rate: int) -> np.ndarray:
+    """Per place tried, the t of a control band less its 40 ms repeats, every frame counted
+    (0 where too few)."""
+    period, slope, at = _places(sample_rate)
+    t = burst_t(_without_repeats(control, starts, 2 * period), starts, period, at, slope, level_min=-1.0)
+    return np.nan_to_num(t, nan=0.0)
+
+
 def _checked_t(both, starts, sample_rate: int, level_min: float, either_way: bool = False) -> float:
     """The frame edges' t of ``both`` (per window: (the band read, the control band)), checked
     as ``burst_z`` says: the largest, over the places tried, of the smaller t of the band as
     read and less its 40 ms repeats, less the control band's t there (where positive); NaN with
     too few frames, and with ``either_way`` where the control band's t reaches CONTROL_VETO
     either way at any place tried (the music there rises or falls at the frame edges)."""
-    period, slope = int(round(sample_rate * FRAME_SECONDS)), int(round(SLOPE_SECONDS * sample_rate))
-    slack = int(round(BURST_SLACK * sample_rate))
-    at = (int(round(BURST_AT * sample_rate)) + np.arange(-slack, slack + 1, max(1, slope // 5))) % period
+    period, slope, at = _places(sample_rate)
     bands = [b for b, _ in both]
     t = burst_t(bands, starts, period, at, slope, level_min=level_min)
     if np.nanmax(t, initial=-np.inf) > 0:  # what looks like bursts is checked; the checks only lower t
         t = np.minimum(t, burst_t(_without_repeats(bands, starts, 2 * period), starts, period, at, slope,
                                   level_min=level_min))
-        control = [c for _, c in both]
-        under = burst_t(_without_repeats(control, starts, 2 * period), starts, period, at, slope, level_min=-1.0)
-        under = np.nan_to_num(under, nan=0.0)
+        under = _under_t([c for _, c in both], starts, sample_rate)
         if either_way and np.abs(under).max() >= CONTROL_VETO:
             return float("nan")  # the music itself changes at the frame edges: the bursts say nothing
         t = t - np.maximum(under, 0.0)
@@ -342,9 +355,27 @@ def lowpass_z(samples: np.ndarray, starts, sample_rate: int) -> tuple[float, flo
     band = lowpass_band(edge, sample_rate)
     if band[1] - band[0] < MIN_BAND_HZ:
         return float("nan"), edge
-    control = (edge - ABOVE_EDGE_HZ[1], edge - ABOVE_EDGE_HZ[0])
-    both = [_bands(x, sample_rate, band, control) for x in samples]
+    both = [_bands(x, sample_rate, band, under_edge(edge)) for x in samples]
     return _checked_t(both, starts, sample_rate, 0.0, either_way=True), edge
+
+
+def under_edge(edge: float) -> tuple[float, float]:
+    """The control band under a source's low-pass at ``edge`` Hz (ABOVE_EDGE_HZ, mirrored)."""
+    return edge - ABOVE_EDGE_HZ[1], edge - ABOVE_EDGE_HZ[0]
+
+
+def edge_moves(samples: np.ndarray, starts, sample_rate: int) -> float:
+    """How far the music under the source's low-pass rises or falls at CELT's frame edges: the
+    largest size of the control band's t over the places tried (0 where it cannot be read).
+    A coder's frame edges move it a little (at most 6.4 in the selection's Opus decodes); music
+    gated hard on the frame grid moves it far more, and splatters above 20 kHz and over any
+    low-pass at the same places."""
+    period = sample_rate * FRAME_SECONDS
+    edge = source_edge(samples, sample_rate) if abs(period - round(period)) <= 1e-9 else None
+    if edge is None:
+        return 0.0
+    control = [_bands(x, sample_rate, under_edge(edge))[0] for x in samples]
+    return float(np.abs(_under_t(control, starts, sample_rate)).max())
 
 
 NOTCH_SIGN = "near-zero coefficients above 20 kHz"
@@ -359,7 +390,9 @@ def find(samples: np.ndarray, starts: list[int], sample_rate: int,
          thorough: bool = False) -> tuple[float, int | None, str]:
     """(z, alignment mod 960 at 48 kHz, sign): the larger of the notch (48 kHz only) and the
     frame-edge bursts (any rate with whole 20 ms frames), at the known alignment; (NaN,
-    None, "") with too little to count. ``thorough`` changes nothing."""
+    None, "") with too little to count, or where a z of REVIEW_Z or more comes with music
+    under the source's edge that moves MOVES_VETO far at the frame edges (``edge_moves``).
+    ``thorough`` changes nothing."""
     if samples is None or len(samples) == 0 or samples.shape[1] < 8 * sample_rate * FRAME_SECONDS:
         return float("nan"), None, ""
     best = (float("nan"), None, "")
@@ -371,6 +404,8 @@ def find(samples: np.ndarray, starts: list[int], sample_rate: int,
     z = burst_z(samples, starts, sample_rate)
     if np.isfinite(z) and not best[0] >= z:
         best = (z, KNOWN[0] if sample_rate == SAMPLE_RATE else None, BURST_SIGN)
+    if best[0] >= REVIEW_Z and edge_moves(samples, starts, sample_rate) >= MOVES_VETO:
+        return float("nan"), None, ""  # music gated on the frame grid: neither measure says anything
     return best
 
 
