@@ -48,7 +48,8 @@ and at every frame edge the slopes spread the music under the cutoff over it: ``
 reads the frame edges in the band from 0.3 to 3.3 kHz above the steepest drop of the file's
 mean spectrum between 12 and 19.5 kHz, with a control band as far under it. Music cut hard on
 the frame grid (a gate) splatters over the cutoff too, but its band under the cutoff falls or
-rises at the same places: where that band's t reaches 4 either way, the measure says nothing.
+rises at the same places: where that band's t reaches 4 either way, the measure says nothing
+(and where it moves 13 or more, as no coder's frame edges move it, neither do the other two).
 It is a measure of its own (grid "opus_lowpass") with levels of its own: the selection's
 genuine files read at most 3.06, other codecs' decodes 2.79; libopus decodes of low-passed
 sources up to 11.5 (most of those the frame edges above 20 kHz cannot see).
@@ -268,7 +269,8 @@ def _places(sample_rate: int) -> tuple[int, int, np.ndarray]:
     """(period, slope, the places tried mod period) of the frame edges at ``sample_rate``."""
     period, slope = int(round(sample_rate * FRAME_SECONDS)), int(round(SLOPE_SECONDS * sample_rate))
     slack = int(round(BURST_SLACK * sample_rate))
-    return period, slope, (int(round(BURST_AT * sample_rate)) + np.arange(-slack, slack + 1, max(1, slope // 5))) % period
+    at = int(round(BURST_AT * sample_rate)) + np.arange(-slack, slack + 1, max(1, slope // 5))
+    return period, slope, at % period
 
 
 def _under_t(control: list[np.ndarray], starts, sample_rate: int) -> np.ndarray:
@@ -383,6 +385,7 @@ BURST_SIGN = "bursts of energy above 20 kHz at its 20 ms frame edges"
 
 
 def lowpass_sign(edge: float) -> str:
+    """What ``lowpass_z`` saw, for a reason."""
     return f"bursts of energy just above the source's low-pass at {edge / 1000:.1f} kHz at its 20 ms frame edges"
 
 
