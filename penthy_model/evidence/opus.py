@@ -286,11 +286,12 @@ def _checked_t(both, starts, sample_rate: int, level_min: float, either_way: boo
     as ``burst_z`` says: the largest, over the places tried, of the smaller t of the band as
     read and less its 40 ms repeats, less the control band's t there (where positive); NaN with
     too few frames, and with ``either_way`` where the control band's t reaches CONTROL_VETO
-    either way at any place tried (the music there rises or falls at the frame edges)."""
+    either way at any place tried (the music there rises or falls at the frame edges). A t
+    under REVIEW_Z is not checked: the checks only lower it, and no Opus level is under it."""
     period, slope, at = _places(sample_rate)
     bands = [b for b, _ in both]
     t = burst_t(bands, starts, period, at, slope, level_min=level_min)
-    if np.nanmax(t, initial=-np.inf) > 0:  # what looks like bursts is checked; the checks only lower t
+    if np.nanmax(t, initial=-np.inf) >= REVIEW_Z:  # the checks only lower t, and nothing is decided under it
         t = np.minimum(t, burst_t(_without_repeats(bands, starts, 2 * period), starts, period, at, slope,
                                   level_min=level_min))
         under = _under_t([c for _, c in both], starts, sample_rate)
