@@ -58,6 +58,7 @@ sources up to 11.5 (most of those the frame edges above 20 kHz cannot see).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -340,26 +341,49 @@ def lowpass_band(edge: float, sample_rate: int) -> tuple[float, float]:
     return edge + ABOVE_EDGE_HZ[0], min(edge + ABOVE_EDGE_HZ[1], LOWPASS_TOP_HZ, BURST_NYQUIST * sample_rate / 2)
 
 
-def lowpass_z(samples: np.ndarray, starts, sample_rate: int) -> tuple[float, float | None]:
+class EdgeRead(NamedTuple):
+    """What ``lowpass_z`` and ``edge_moves`` read at a source's low-pass (``read_edge``)."""
+
+    edge: float  # Hz (``source_edge``)
+    above: list | None  # per window the band above it (``lowpass_band``); None where under MIN_BAND_HZ wide
+    under: list  # per window the control band under it (``under_edge``)
+
+
+def _too_short(samples: np.ndarray | None, sample_rate: int) -> bool:
+    """Whether there is too little to count: no windows, or windows under 8 frames."""
+    return samples is None or len(samples) == 0 or samples.shape[1] < 8 * sample_rate * FRAME_SECONDS
+
+
+def read_edge(samples: np.ndarray, sample_rate: int) -> EdgeRead | None:
+    """The source's low-pass and the bands either side of it, in 16-bit steps; None where 20 ms
+    is not a whole number of samples, the windows are too short, or no edge can be placed."""
+    period = sample_rate * FRAME_SECONDS
+    if _too_short(samples, sample_rate) or abs(period - round(period)) > 1e-9:
+        return None
+    edge = source_edge(samples, sample_rate)
+    if edge is None:
+        return None
+    band = lowpass_band(edge, sample_rate)
+    wide = band[1] - band[0] >= MIN_BAND_HZ
+    parts = [_bands(x, sample_rate, *([band] if wide else []), under_edge(edge)) for x in samples]
+    return EdgeRead(edge, [p[0] for p in parts] if wide else None, [p[-1] for p in parts])
+
+
+def lowpass_z(samples: np.ndarray, starts, sample_rate: int,
+              read: EdgeRead | None = None) -> tuple[float, float | None]:
     """(z, edge Hz): how far the band just above the source's own low-pass (``source_edge``)
     bursts at CELT's frame edges, checked as ``burst_z`` with a control band as far under the
     edge. A decode of a low-passed source has nothing above 20 kHz to leak, but the coder
     fills the bands above the cutoff with its own noise, and the window slopes spread the
-    music under the cutoff over it at every frame edge. NaN where 20 ms is not a whole
-    number of samples or the band is narrower than MIN_BAND_HZ. Music that is cut hard on the
-    frame grid (a gate) splatters over the edge too, but its band under the edge falls or rises
-    there, so the control band's t counts either way."""
-    period = sample_rate * FRAME_SECONDS
-    if samples is None or abs(period - round(period)) > 1e-9:
-        return float("nan"), None
-    edge = source_edge(samples, sample_rate)
-    if edge is None:
-        return float("nan"), None
-    band = lowpass_band(edge, sample_rate)
-    if band[1] - band[0] < MIN_BAND_HZ:
-        return float("nan"), edge
-    both = [_bands(x, sample_rate, band, under_edge(edge)) for x in samples]
-    return _checked_t(both, starts, sample_rate, 0.0, either_way=True), edge
+    music under the cutoff over it at every frame edge. NaN where ``read_edge`` reads nothing
+    or the band is narrower than MIN_BAND_HZ. Music that is cut hard on the frame grid (a gate)
+    splatters over the edge too, but its band under the edge falls or rises there, so the
+    control band's t counts either way. ``read``: ``read_edge``'s, where already made."""
+    read = read or read_edge(samples, sample_rate)
+    if read is None or read.above is None:
+        return float("nan"), None if read is None else read.edge
+    both = list(zip(read.above, read.under))
+    return _checked_t(both, starts, sample_rate, 0.0, either_way=True), read.edge
 
 
 def under_edge(edge: float) -> tuple[float, float]:
@@ -367,18 +391,16 @@ def under_edge(edge: float) -> tuple[float, float]:
     return edge - ABOVE_EDGE_HZ[1], edge - ABOVE_EDGE_HZ[0]
 
 
-def edge_moves(samples: np.ndarray, starts, sample_rate: int) -> float:
+def edge_moves(samples: np.ndarray, starts, sample_rate: int, read: EdgeRead | None = None) -> float:
     """How far the music under the source's low-pass rises or falls at CELT's frame edges: the
     largest size of the control band's t over the places tried (0 where it cannot be read).
     A coder's frame edges move it a little (at most 6.4 in the selection's Opus decodes); music
     gated hard on the frame grid moves it far more, and splatters above 20 kHz and over any
-    low-pass at the same places."""
-    period = sample_rate * FRAME_SECONDS
-    edge = source_edge(samples, sample_rate) if abs(period - round(period)) <= 1e-9 else None
-    if edge is None:
+    low-pass at the same places. ``read``: ``read_edge``'s, where already made."""
+    read = read or read_edge(samples, sample_rate)
+    if read is None:
         return 0.0
-    control = [_bands(x, sample_rate, under_edge(edge))[0] for x in samples]
-    return float(np.abs(_under_t(control, starts, sample_rate)).max())
+    return float(np.abs(_under_t(read.under, starts, sample_rate)).max())
 
 
 NOTCH_SIGN = "near-zero coefficients above 20 kHz"
@@ -390,14 +412,14 @@ def lowpass_sign(edge: float) -> str:
     return f"bursts of energy just above the source's low-pass at {edge / 1000:.1f} kHz at its 20 ms frame edges"
 
 
-def find(samples: np.ndarray, starts: list[int], sample_rate: int,
-         thorough: bool = False) -> tuple[float, int | None, str]:
+def find(samples: np.ndarray, starts: list[int], sample_rate: int, thorough: bool = False,
+         read: EdgeRead | None = None) -> tuple[float, int | None, str]:
     """(z, alignment mod 960 at 48 kHz, sign): the larger of the notch (48 kHz only) and the
     frame-edge bursts (any rate with whole 20 ms frames), at the known alignment; (NaN,
     None, "") with too little to count, or where a z of REVIEW_Z or more comes with music
-    under the source's edge that moves MOVES_VETO far at the frame edges (``edge_moves``).
-    ``thorough`` changes nothing."""
-    if samples is None or len(samples) == 0 or samples.shape[1] < 8 * sample_rate * FRAME_SECONDS:
+    under the source's edge that moves MOVES_VETO far at the frame edges (``edge_moves``, from
+    ``read`` where already made). ``thorough`` changes nothing."""
+    if _too_short(samples, sample_rate):
         return float("nan"), None, ""
     best = (float("nan"), None, "")
     if sample_rate == SAMPLE_RATE:
@@ -408,7 +430,7 @@ def find(samples: np.ndarray, starts: list[int], sample_rate: int,
     z = burst_z(samples, starts, sample_rate)
     if np.isfinite(z) and not best[0] >= z:
         best = (z, KNOWN[0] if sample_rate == SAMPLE_RATE else None, BURST_SIGN)
-    if best[0] >= REVIEW_Z and edge_moves(samples, starts, sample_rate) >= MOVES_VETO:
+    if best[0] >= REVIEW_Z and edge_moves(samples, starts, sample_rate, read) >= MOVES_VETO:
         return float("nan"), None, ""  # music gated on the frame grid: neither measure says anything
     return best
 
@@ -424,10 +446,9 @@ def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
     the frame edges just above the source's low-pass (``lowpass_z``, grid LOWPASS_GRID)."""
     from . import CodecMeasure
 
-    z, alignment, sign = find(samples, starts, sample_rate, thorough)
-    low, edge = float("nan"), None
-    if samples is not None and len(samples) and samples.shape[1] >= 8 * sample_rate * FRAME_SECONDS:
-        low, edge = lowpass_z(samples, starts, sample_rate)
+    read = read_edge(samples, sample_rate)  # the low-pass measure's, which the other's veto reads too
+    z, alignment, sign = find(samples, starts, sample_rate, thorough, read)
+    low, edge = lowpass_z(samples, starts, sample_rate, read) if read else (float("nan"), None)
     return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN),
             CodecMeasure(CODEC, float(low), None, len(samples), "", lowpass_sign(edge) if edge else "",
                          grid=LOWPASS_GRID)]
