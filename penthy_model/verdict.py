@@ -12,7 +12,9 @@ Vorbis, MP3, Opus, AC3, MP2, Musepack or WMA, z at or above its threshold, which
 the codec), or the CNN's transcoded verdict backed by evidence no steady filter leaves: a
 codec's grid at its ``codec_support_z`` or more (too weak to name the codec), or lossy
 texture (``texture``: the band under the cutoff changing from frame to frame) at or above
-``texture_min``. A cliff alone is no proof: a steep mastering low-pass, a 32 kHz source
+``texture_min``. Such a grid also decides a file the CNN leaves undecided (its score under
+``lossless`` without reading transcoded): the support levels were set on every genuine
+selection file, whatever the CNN said of it. A cliff alone is no proof: a steep mastering low-pass, a 32 kHz source
 resampled to 44.1 kHz or a 48 kHz master brought down to 44.1 kHz leave one too, so the CNN's transcoded verdict without proof is ``inconclusive``, with a reason
 a person can check. A hi-res file with content running unbroken well above 24 kHz is never
 accused on the CNN's word: no MP3, Opus or 44.1/48 kHz AAC/Vorbis stream carries such content.
@@ -258,10 +260,13 @@ def codec_reason(found, model_score: float | None) -> str:
             f"{_grid_seen(found)}{model}")
 
 
-def support_reason(found, score: float, policy: Policy) -> str:
-    """The reason of a transcoded verdict the CNN gives and a weak codec grid backs."""
+def support_reason(found, score: float, policy: Policy, undecided: bool = False) -> str:
+    """The reason of a transcoded verdict a weak codec grid backs: the CNN's, or one the CNN
+    left ``undecided`` (between its thresholds, or without sound above 16 kHz to judge)."""
     name = CODEC_NAMES.get(found.codec, found.codec)
-    return (f"the model scored {score:.2f}, and {name}'s frame grid shows weakly in the {found.where} "
+    model = (f"the model scored {score:.2f}, too low to vouch for the file" if undecided else
+             f"the model scored {score:.2f}")
+    return (f"{model}, and {name}'s frame grid shows weakly in the {found.where} "
             f"{_grid_seen(found)}: no steady filter leaves one, but it is too weak to name the codec "
             f"(z {level_of(found, policy.codec_min_z):.1f} would)")
 
@@ -306,8 +311,8 @@ def decide(findings: Findings, policy: Policy) -> Decision:
                         f"only {window_scores.size} usable window(s) of sound; need {policy.min_windows}")
     share = float(np.mean(np.asarray(f.has_content, dtype=bool))) if len(f.has_content) else 0.0
     evidence = has_evidence(share, policy.min_content_share)
+    weak = policy.support(f.codec) if f.hires_content_hz is None else None
     if policy.model_reads_transcoded(score, f.has_content):
-        weak = policy.support(f.codec) if f.hires_content_hz is None else None
         if weak is not None:
             return Decision(TRANSCODED, score, support_reason(weak, score, policy), support=weak)
         if f.hires_content_hz is None and f.texture is not None and f.texture >= policy.texture_min:
@@ -318,6 +323,8 @@ def decide(findings: Findings, policy: Policy) -> Decision:
                             f"to frame as a lossy coder's does (lossy texture {f.texture:.2f} dB; a steady filter "
                             f"stays under {policy.texture_min:.2f})")
         return Decision(INCONCLUSIVE, score, _no_proof_reason(f, score, policy))
+    if weak is not None and score < policy.lossless:  # the network leaves it undecided; the grid does not
+        return Decision(TRANSCODED, score, support_reason(weak, score, policy, undecided=True), support=weak)
     if not evidence:
         return Decision(INCONCLUSIVE, score, f"little sound above 16 kHz (in {share:.0%} of windows; a steady "
                                              "floor of noise-shaped dither does not count): too little there to "

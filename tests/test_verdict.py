@@ -75,6 +75,31 @@ def test_a_weak_grid_backs_the_network_but_names_no_codec():
     assert decide(hires, POLICY).verdict == "inconclusive"
 
 
+def test_a_weak_grid_decides_a_file_the_network_leaves_undecided():
+    """Engine 0.2.9: where the network neither reads "transcoded" nor vouches for the file (its
+    score between its thresholds, or too little sound above 16 kHz with a score under
+    ``lossless``), a grid at its support level decides it; the support levels were set on
+    every genuine selection file, whatever the network said of it."""
+    support = POLICY.codec_support_z["opus"]
+    weak = ev(CodecMeasure("opus", support, None, 12, "", "bursts of energy above 20 kHz at its 20 ms frame edges"))
+    middle = np.full(8, 0.5)
+    decision = decide(findings(middle, codec=weak), POLICY)
+    assert decision.verdict == "transcoded" and decision.proof is None and decision.support.codec == "opus"
+    assert decision.score == pytest.approx(0.5)
+    assert decision.reason.startswith("the model scored 0.50, too low to vouch for the file, and Opus's frame grid "
+                                      "shows weakly in the samples")
+    sparse = findings(middle, np.zeros(8, bool), codec=weak)
+    assert decide(sparse, POLICY).verdict == "transcoded"
+    under = ev(CodecMeasure("opus", support - 0.1, None, 12))
+    assert decide(findings(middle, codec=under), POLICY).verdict == "inconclusive"
+    # a score at the lossless threshold is no doubt of the network's, with or without sound above 16 kHz
+    at_lossless = np.full(8, POLICY.lossless)
+    assert decide(findings(at_lossless, codec=weak), POLICY).verdict == "lossless"
+    assert decide(findings(at_lossless, np.zeros(8, bool), codec=weak), POLICY).verdict == "inconclusive"
+    hires = findings(middle, sample_rate=96000, hires_content_hz=43000.0, codec=weak)
+    assert decide(hires, POLICY).verdict == "inconclusive"
+
+
 def test_a_steady_lowpass_without_a_grid_is_inconclusive_with_a_checkable_reason():
     verdict, score, reason, *_ = decide(findings(cutoff_hz=20000, texture=0.1, texture_band_hz=(17100, 19600),
                                              codec=ev(CodecMeasure("mp3", 3.0, 48, 12))), POLICY)
