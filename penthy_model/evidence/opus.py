@@ -57,8 +57,9 @@ sources up to 11.5 (most of those the frame edges above 20 kHz cannot see).
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import NamedTuple
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -282,20 +283,22 @@ def _under_t(control: list[np.ndarray], starts, sample_rate: int) -> np.ndarray:
     return np.nan_to_num(t, nan=0.0)
 
 
-def _checked_t(both, starts, sample_rate: int, level_min: float, either_way: bool = False) -> float:
+def _checked_t(both, starts, sample_rate: int, level_min: float, either_way: bool = False,
+               under_t: Callable[[], np.ndarray] | None = None) -> float:
     """The frame edges' t of ``both`` (per window: (the band read, the control band)), checked
     as ``burst_z`` says: the largest, over the places tried, of the smaller t of the band as
     read and less its 40 ms repeats, less the control band's t there (where positive); NaN with
     too few frames, and with ``either_way`` where the control band's t reaches CONTROL_VETO
     either way at any place tried (the music there rises or falls at the frame edges). A t
-    under REVIEW_Z is not checked: the checks only lower it, and no Opus level is under it."""
+    under REVIEW_Z is not checked: the checks only lower it, and no Opus level is under it.
+    ``under_t``: gives the control band's t (``_under_t``) where it is already kept."""
     period, slope, at = _places(sample_rate)
     bands = [b for b, _ in both]
     t = burst_t(bands, starts, period, at, slope, level_min=level_min)
     if np.nanmax(t, initial=-np.inf) >= REVIEW_Z:  # the checks only lower t, and nothing is decided under it
         t = np.minimum(t, burst_t(_without_repeats(bands, starts, 2 * period), starts, period, at, slope,
                                   level_min=level_min))
-        under = _under_t([c for _, c in both], starts, sample_rate)
+        under = under_t() if under_t else _under_t([c for _, c in both], starts, sample_rate)
         if either_way and np.abs(under).max() >= CONTROL_VETO:
             return float("nan")  # the music itself changes at the frame edges: the bursts say nothing
         t = t - np.maximum(under, 0.0)
@@ -341,12 +344,20 @@ def lowpass_band(edge: float, sample_rate: int) -> tuple[float, float]:
     return edge + ABOVE_EDGE_HZ[0], min(edge + ABOVE_EDGE_HZ[1], LOWPASS_TOP_HZ, BURST_NYQUIST * sample_rate / 2)
 
 
-class EdgeRead(NamedTuple):
+@dataclass
+class EdgeRead:
     """What ``lowpass_z`` and ``edge_moves`` read at a source's low-pass (``read_edge``)."""
 
     edge: float  # Hz (``source_edge``)
     above: list | None  # per window the band above it (``lowpass_band``); None where under MIN_BAND_HZ wide
     under: list  # per window the control band under it (``under_edge``)
+    starts: list  # where the windows start (file samples)
+    sample_rate: int
+
+    @cached_property
+    def under_t(self) -> np.ndarray:
+        """The control band's t per place tried (``_under_t``), worked out once for both readers."""
+        return _under_t(self.under, self.starts, self.sample_rate)
 
 
 def _too_short(samples: np.ndarray | None, sample_rate: int) -> bool:
@@ -354,7 +365,7 @@ def _too_short(samples: np.ndarray | None, sample_rate: int) -> bool:
     return samples is None or len(samples) == 0 or samples.shape[1] < 8 * sample_rate * FRAME_SECONDS
 
 
-def read_edge(samples: np.ndarray, sample_rate: int) -> EdgeRead | None:
+def read_edge(samples: np.ndarray, starts, sample_rate: int) -> EdgeRead | None:
     """The source's low-pass and the bands either side of it, in 16-bit steps; None where 20 ms
     is not a whole number of samples, the windows are too short, or no edge can be placed."""
     period = sample_rate * FRAME_SECONDS
@@ -366,7 +377,7 @@ def read_edge(samples: np.ndarray, sample_rate: int) -> EdgeRead | None:
     band = lowpass_band(edge, sample_rate)
     wide = band[1] - band[0] >= MIN_BAND_HZ
     parts = [_bands(x, sample_rate, *([band] if wide else []), under_edge(edge)) for x in samples]
-    return EdgeRead(edge, [p[0] for p in parts] if wide else None, [p[-1] for p in parts])
+    return EdgeRead(edge, [p[0] for p in parts] if wide else None, [p[-1] for p in parts], list(starts), sample_rate)
 
 
 def lowpass_z(samples: np.ndarray, starts, sample_rate: int,
@@ -379,11 +390,11 @@ def lowpass_z(samples: np.ndarray, starts, sample_rate: int,
     or the band is narrower than MIN_BAND_HZ. Music that is cut hard on the frame grid (a gate)
     splatters over the edge too, but its band under the edge falls or rises there, so the
     control band's t counts either way. ``read``: ``read_edge``'s, where already made."""
-    read = read or read_edge(samples, sample_rate)
+    read = read or read_edge(samples, starts, sample_rate)
     if read is None or read.above is None:
         return float("nan"), None if read is None else read.edge
     both = list(zip(read.above, read.under))
-    return _checked_t(both, starts, sample_rate, 0.0, either_way=True), read.edge
+    return _checked_t(both, starts, sample_rate, 0.0, either_way=True, under_t=lambda: read.under_t), read.edge
 
 
 def under_edge(edge: float) -> tuple[float, float]:
@@ -397,10 +408,10 @@ def edge_moves(samples: np.ndarray, starts, sample_rate: int, read: EdgeRead | N
     A coder's frame edges move it a little (at most 6.4 in the selection's Opus decodes); music
     gated hard on the frame grid moves it far more, and splatters above 20 kHz and over any
     low-pass at the same places. ``read``: ``read_edge``'s, where already made."""
-    read = read or read_edge(samples, sample_rate)
+    read = read or read_edge(samples, starts, sample_rate)
     if read is None:
         return 0.0
-    return float(np.abs(_under_t(read.under, starts, sample_rate)).max())
+    return float(np.abs(read.under_t).max())
 
 
 NOTCH_SIGN = "near-zero coefficients above 20 kHz"
@@ -446,7 +457,7 @@ def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
     the frame edges just above the source's low-pass (``lowpass_z``, grid LOWPASS_GRID)."""
     from . import CodecMeasure
 
-    read = read_edge(samples, sample_rate)  # the low-pass measure's, which the other's veto reads too
+    read = read_edge(samples, starts, sample_rate)  # the low-pass measure's, which the other's veto reads too
     z, alignment, sign = find(samples, starts, sample_rate, thorough, read)
     low, edge = lowpass_z(samples, starts, sample_rate, read) if read else (float("nan"), None)
     return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN),
