@@ -1,6 +1,7 @@
-"""Opus decodes of low-passed sources (issue 25): nothing above 20 kHz to leak, but CELT's
-frame edges burst just above the source's own low-pass (``opus.lowpass_z``, grid
-"opus_lowpass", with levels of its own in the policy)."""
+"""Opus decodes of low-passed sources (issues 25 and 26): nothing above 20 kHz to leak, but
+CELT's frame edges burst just above the source's own low-pass (``opus.lowpass_z``; grid
+"opus_lowpass" for a low-pass at 12-19.5 kHz, "opus_lowpass_low" at 6-12 kHz, each with levels
+of its own in the policy)."""
 
 from __future__ import annotations
 
@@ -76,15 +77,16 @@ def test_the_engine_names_opus_in_that_decode_and_not_in_its_source(low_passed, 
     assert genuine.verdict != "transcoded" and genuine.codec is None, genuine
 
 
-@pytest.mark.parametrize("sr", [44100, 48000])
-def test_clicks_and_gates_on_the_frame_grid_are_not_opus(sr, tmp_path):
+@pytest.mark.parametrize("sr,cut", [(44100, 16000.0), (48000, 16000.0), (48000, 10000.0)])
+def test_clicks_and_gates_on_the_frame_grid_are_not_opus(sr, cut, tmp_path):
     """A low-passed genuine track with clicks or a hard gate exactly where CELT's frame edges
     would be (every 20 ms, or on a 16th-note grid at 125 BPM, six frames): they splatter over
     the low-pass and above 20 kHz, but they reach under the low-pass too, and the control band
-    there takes them out (the 50 Hz gate read z 25 above 20 kHz at 48 kHz before that check)."""
+    there takes them out (the 50 Hz gate read z 25 above 20 kHz at 48 kHz before that check).
+    Low-passed at 10 kHz, the same for the measure above a low-pass under 12 kHz."""
     rng = np.random.default_rng(6)
     n = 10 * sr
-    bed = _low_passed(music(10.0, sr=sr, seed=12), 16000.0, sr)
+    bed = _low_passed(music(10.0, sr=sr, seed=12), cut, sr)
     period = int(sr * opus.FRAME_SECONDS)
     edges = np.arange(int(round(opus.BURST_AT * sr)), n - period, period)
     gate, beat, clicks = np.ones(n), np.ones(n), np.zeros(n)
@@ -93,11 +95,12 @@ def test_clicks_and_gates_on_the_frame_grid_are_not_opus(sr, tmp_path):
     for e in edges[::6]:
         beat[e:e + 3 * period] = 0.0
         clicks[e:e + 200] = rng.standard_normal(200) * np.exp(-np.arange(200) / 30) * 0.5
-    for i, x in enumerate((bed * gate[:, None], bed * beat[:, None], bed + _low_passed(clicks[:, None], 16000.0, sr))):
+    for i, x in enumerate((bed * gate[:, None], bed * beat[:, None], bed + _low_passed(clicks[:, None], cut, sr))):
         x = fakes.to_pcm16(np.clip(x, -1, 1), rng).astype(np.float32) / 32768
         w = read_windows(write_flac(tmp_path / f"{i}.flac", x, sr))
-        z, _ = opus.lowpass_z(w.samples, w.starts, sr)
-        assert not z >= CODEC_SUPPORT_Z[opus.LOWPASS_GRID], (i, z)
+        for grid, hz in ((opus.LOWPASS_GRID, opus.EDGE_RANGE_HZ), (opus.LOW_LOWPASS_GRID, opus.LOW_EDGE_RANGE_HZ)):
+            z, _ = opus.lowpass_z(w.samples, w.starts, sr, opus.read_edge(w.samples, w.starts, sr, hz))
+            assert not z >= CODEC_SUPPORT_Z[grid], (i, grid, z)
         z, _, sign = opus.find(w.samples, w.starts, sr)  # the gate splatters above 20 kHz too
         assert not z >= CODEC_SUPPORT_Z["opus"], (i, z, sign)
     assert opus.edge_moves(w.samples, w.starts, sr) < opus.MOVES_VETO  # clicks: the usual measures stand
@@ -127,3 +130,46 @@ def test_a_wider_read_keeps_each_grid_apart():
     wider = [CodecMeasure("opus", float("nan"), None, 24), CodecMeasure("opus", 9.0, None, 24, grid=opus.LOWPASS_GRID)]
     assert _stronger(plain, wider) == plain
     assert _stronger(low, wider) == wider[1]
+
+
+@pytest.fixture(scope="module")
+def dull(tmp_path_factory):
+    """20 s of music low-passed at 11 kHz at 48 kHz (nothing above 16 kHz for the network), and
+    its libopus decode kept at 48 kHz (128 kbit/s)."""
+    if not ffmpeg_has("libopus"):
+        pytest.skip("ffmpeg has no libopus encoder")
+    d = tmp_path_factory.mktemp("opus_lowpass_low")
+    src = write_flac(d / "dull.flac", _low_passed(music(20.0, sr=48000, seed=3), 11000.0, 48000), 48000)
+    dst = d / "dull_opus.flac"
+    fakes.make_fake(src, dst, fakes.MORE_CONDITIONS["opus48_128"])
+    return src, dst
+
+
+def test_a_decode_of_dull_music_bursts_just_above_its_low_pass_under_12_khz(dull):
+    """Engine 0.2.10: the frame edges just above a low-pass between 6 and 12 kHz are a measure
+    of their own (grid "opus_lowpass_low"): read in 24 windows, the decode stands over its
+    backing level just above 11 kHz; its source reads under half that."""
+    src, dst = dull
+    support = CODEC_SUPPORT_Z[opus.LOW_LOWPASS_GRID]
+    w = read_windows(dst, max_windows=24)
+    found = {m.grid or m.codec: m for m in opus.detect(w.samples, w.starts, w.sample_rate, 20.0, {}, True)}
+    assert set(found) == {"opus", opus.LOWPASS_GRID, opus.LOW_LOWPASS_GRID}
+    low = found[opus.LOW_LOWPASS_GRID]
+    assert low.z >= support and "low-pass at 11." in low.sign, low
+    assert not found["opus"].z >= CODEC_SUPPORT_Z["opus"]  # nothing near 20 kHz to leak
+    w = read_windows(src, max_windows=24)
+    z, edge = opus.lowpass_z(w.samples, w.starts, w.sample_rate,
+                             opus.read_edge(w.samples, w.starts, w.sample_rate, opus.LOW_EDGE_RANGE_HZ))
+    assert abs(edge - 11000) < 300 and not z >= support / 2, (z, edge)
+
+
+def test_the_engine_calls_that_decode_transcoded_and_not_its_source(dull, model_path):
+    from penthy_model.analyze import Analyzer
+
+    analyzer = Analyzer(model_path)
+    src, dst = dull
+    fake = analyzer.analyze(dst)
+    assert fake.verdict == "transcoded" and "opus" in (fake.codec, fake.backed_by), fake
+    assert "low-pass at 11." in fake.reason, fake.reason
+    genuine = analyzer.analyze(src)
+    assert genuine.verdict != "transcoded" and genuine.codec is None and genuine.backed_by is None, genuine

@@ -52,7 +52,11 @@ rises at the same places: where that band's t reaches 4 either way, the measure 
 (and where it moves 13 or more, as no coder's frame edges move it, neither do the other two).
 It is a measure of its own (grid "opus_lowpass") with levels of its own: the selection's
 genuine files read at most 3.06, other codecs' decodes 2.79; libopus decodes of low-passed
-sources up to 11.5 (most of those the frame edges above 20 kHz cannot see).
+sources up to 11.5 (most of those the frame edges above 20 kHz cannot see). Dull or quiet
+music low-passed under 12 kHz leaves the same trace just above its cutoff: the edge is also
+looked for between 6 and 12 kHz, a third measure (grid "opus_lowpass_low") with levels of its
+own (issue 26's selection: genuine files at most 3.22, other codecs' decodes 3.49; sparse
+decodes kept at 48 kHz 5.0-6.6 when read in 24 windows).
 """
 
 from __future__ import annotations
@@ -104,7 +108,9 @@ MIN_FRAMES = 20  # frames with energy in the band needed for a z
 REPEAT_PERIODS = 256  # the 40 ms repeats are the median of at most this many periods, spread evenly
 # The frame-edge bursts just above the source's own low-pass (``lowpass_z``):
 LOWPASS_GRID = "opus_lowpass"  # the measure's grid: its levels in the policy are its own
+LOW_LOWPASS_GRID = "opus_lowpass_low"  # the same measure above a source's low-pass under 12 kHz
 EDGE_RANGE_HZ = (12000.0, 19500.0)  # where the source's low-pass is looked for...
+LOW_EDGE_RANGE_HZ = (6000.0, 12000.0)  # ...and, for the grid LOW_LOWPASS_GRID, a low-pass of quiet, dull music...
 EDGE_FFT_SECONDS = 4096 / 44100  # ...in the mean spectrum of frames this long...
 EDGE_SIDE_HZ = 500.0  # ...as the steepest drop from the mean dB over this much under a frequency
 EDGE_GAP_HZ = 100.0  # to the mean over as much above it, each this far from it
@@ -193,10 +199,30 @@ def _fast_length(n: int) -> int:
     return best
 
 
-def _bands(x: np.ndarray, sample_rate: int, *bands: tuple[float, float]) -> list[np.ndarray]:
-    """The parts of a window (length, channels) in each band (lo, hi) Hz, in 16-bit steps."""
+def _spectrum(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """(spectrum, FFT length) of a window (length, channels) in 16-bit steps, for ``_bands``."""
     size = _fast_length(len(x))
-    spectrum = np.fft.rfft(x.astype(np.float64) * (1.0 / LSB), size, axis=0)
+    return np.fft.rfft(x.astype(np.float64) * (1.0 / LSB), size, axis=0), size
+
+
+class WindowSpectra:
+    """Each window's ``_spectrum``, made the first time a measure asks for it and kept, so the
+    measures that cut bands out of the same windows share one forward FFT per window."""
+
+    def __init__(self, samples: np.ndarray):
+        self._samples, self._made = samples, {}
+
+    def of(self, i: int) -> tuple[np.ndarray, int]:
+        if i not in self._made:
+            self._made[i] = _spectrum(self._samples[i])
+        return self._made[i]
+
+
+def _bands(x: np.ndarray, sample_rate: int, *bands: tuple[float, float],
+           spectrum: tuple[np.ndarray, int] | None = None) -> list[np.ndarray]:
+    """The parts of a window (length, channels) in each band (lo, hi) Hz, in 16-bit steps
+    (``spectrum``: the window's ``_spectrum``, where already made)."""
+    spectrum, size = spectrum or _spectrum(x)
     hz = np.fft.rfftfreq(size, 1.0 / sample_rate)
     return [np.fft.irfft(np.where(((hz >= lo) & (hz <= hi))[:, None], spectrum, 0), size, axis=0)[:len(x)]
             for lo, hi in bands]
@@ -253,17 +279,18 @@ def burst_band(sample_rate: int) -> tuple[float, float]:
     return BURST_BAND_HZ[0], min(BURST_BAND_HZ[1], BURST_NYQUIST * sample_rate / 2)
 
 
-def frame_edges(samples: np.ndarray, sample_rate: int, control: bool = True):
+def frame_edges(samples: np.ndarray, sample_rate: int, control: bool = True, spectra: WindowSpectra | None = None):
     """(period, slope, per window the band above 20 kHz, and with ``control`` also the band
     under it, in 16-bit steps) for ``burst_z``; None where 20 ms is not a whole number of
-    samples or the rate leaves no band above 20 kHz."""
+    samples or the rate leaves no band above 20 kHz. ``spectra``: the windows' spectra, to share."""
     period = sample_rate * FRAME_SECONDS
     band = burst_band(sample_rate)
     if samples is None or abs(period - round(period)) > 1e-9 or band[1] - band[0] < MIN_BAND_HZ:
         return None
     period, slope = int(round(period)), int(round(SLOPE_SECONDS * sample_rate))
     ranges = [band] + ([CONTROL_BAND_HZ] if control else [])
-    bands = [_bands(x, sample_rate, *ranges) for x in samples]
+    bands = [_bands(x, sample_rate, *ranges, spectrum=spectra.of(i) if spectra else None)
+             for i, x in enumerate(samples)]
     return period, slope, bands if control else [b[0] for b in bands]
 
 
@@ -305,32 +332,42 @@ def _checked_t(both, starts, sample_rate: int, level_min: float, either_way: boo
     return float(np.nanmax(t)) if np.isfinite(t).any() else float("nan")
 
 
-def burst_z(samples: np.ndarray, starts, sample_rate: int) -> float:
+def burst_z(samples: np.ndarray, starts, sample_rate: int, spectra: WindowSpectra | None = None) -> float:
     """How far the band above 20 kHz bursts at CELT's frame edges, in every frame (see the
     module): the largest, over the places tried, of the smaller t of the band as read and of
     the band less its 40 ms repeats, less the band under 20 kHz's t there (where positive).
     NaN where 20 ms is not a whole number of samples, where the rate leaves no band above
     20 kHz, or with too few frames carrying it."""
-    found = frame_edges(samples, sample_rate)
+    found = frame_edges(samples, sample_rate, spectra=spectra)
     if found is None:
         return float("nan")
     return _checked_t(found[2], starts, sample_rate, BURST_LEVEL)
 
 
-def source_edge(samples: np.ndarray, sample_rate: int) -> float | None:
-    """Where the windows' mean spectrum drops most steeply between EDGE_RANGE_HZ (Hz): the
-    frequency with the largest mean dB over EDGE_SIDE_HZ under it (EDGE_GAP_HZ away) less the
-    mean over as much above it; None for windows shorter than a frame."""
+def mean_spectrum(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float] | None:
+    """(dB per bin, Hz per bin) of the windows' mean spectrum in frames of EDGE_FFT_SECONDS;
+    None for windows shorter than a frame."""
     n = int(round(EDGE_FFT_SECONDS * sample_rate))
     mix = samples.mean(axis=2)
     usable = mix.shape[1] // n * n
     if usable == 0:
         return None
     spectrum = np.fft.rfft(mix[:, :usable].reshape(-1, n) * np.hanning(n), axis=-1)
-    db = 10 * np.log10((spectrum.real ** 2 + spectrum.imag ** 2).mean(axis=0) + 1e-20)
-    step = sample_rate / n
+    return 10 * np.log10((spectrum.real ** 2 + spectrum.imag ** 2).mean(axis=0) + 1e-20), sample_rate / n
+
+
+def source_edge(samples: np.ndarray, sample_rate: int, hz_range: tuple[float, float] = EDGE_RANGE_HZ,
+                spectrum: tuple[np.ndarray, float] | None = None) -> float | None:
+    """Where the windows' mean spectrum (``mean_spectrum``, or ``spectrum`` where already made)
+    drops most steeply in ``hz_range`` (Hz): the frequency with the largest mean dB over
+    EDGE_SIDE_HZ under it (EDGE_GAP_HZ away) less the mean over as much above it; None for
+    windows shorter than a frame."""
+    spectrum = spectrum or mean_spectrum(samples, sample_rate)
+    if spectrum is None:
+        return None
+    db, step = spectrum
     side, gap = int(round(EDGE_SIDE_HZ / step)), int(round(EDGE_GAP_HZ / step))
-    i = np.arange(int(EDGE_RANGE_HZ[0] / step), int(EDGE_RANGE_HZ[1] / step))
+    i = np.arange(int(hz_range[0] / step), int(hz_range[1] / step))
     if i[-1] + gap + side > len(db) or i[0] < gap + side:
         return None
     cum = np.concatenate([[0.0], np.cumsum(db)])
@@ -365,18 +402,23 @@ def _too_short(samples: np.ndarray | None, sample_rate: int) -> bool:
     return samples is None or len(samples) == 0 or samples.shape[1] < 8 * sample_rate * FRAME_SECONDS
 
 
-def read_edge(samples: np.ndarray, starts, sample_rate: int) -> EdgeRead | None:
-    """The source's low-pass and the bands either side of it, in 16-bit steps; None where 20 ms
-    is not a whole number of samples, the windows are too short, or no edge can be placed."""
+def read_edge(samples: np.ndarray, starts, sample_rate: int, hz_range: tuple[float, float] = EDGE_RANGE_HZ,
+              spectrum: tuple[np.ndarray, float] | None = None, spectra: WindowSpectra | None = None
+              ) -> EdgeRead | None:
+    """The source's low-pass (looked for in ``hz_range``) and the bands either side of it, in
+    16-bit steps; None where 20 ms is not a whole number of samples, the windows are too short,
+    or no edge can be placed. ``spectrum``: ``mean_spectrum``'s, and ``spectra`` the windows'
+    own, where already made."""
     period = sample_rate * FRAME_SECONDS
     if _too_short(samples, sample_rate) or abs(period - round(period)) > 1e-9:
         return None
-    edge = source_edge(samples, sample_rate)
+    edge = source_edge(samples, sample_rate, hz_range, spectrum)
     if edge is None:
         return None
     band = lowpass_band(edge, sample_rate)
     wide = band[1] - band[0] >= MIN_BAND_HZ
-    parts = [_bands(x, sample_rate, *([band] if wide else []), under_edge(edge)) for x in samples]
+    parts = [_bands(x, sample_rate, *([band] if wide else []), under_edge(edge),
+                    spectrum=spectra.of(i) if spectra else None) for i, x in enumerate(samples)]
     return EdgeRead(edge, [p[0] for p in parts] if wide else None, [p[-1] for p in parts], list(starts), sample_rate)
 
 
@@ -424,12 +466,13 @@ def lowpass_sign(edge: float) -> str:
 
 
 def find(samples: np.ndarray, starts: list[int], sample_rate: int, thorough: bool = False,
-         read: EdgeRead | None = None) -> tuple[float, int | None, str]:
+         read: EdgeRead | None = None, spectra: WindowSpectra | None = None) -> tuple[float, int | None, str]:
     """(z, alignment mod 960 at 48 kHz, sign): the larger of the notch (48 kHz only) and the
     frame-edge bursts (any rate with whole 20 ms frames), at the known alignment; (NaN,
     None, "") with too little to count, or where a z of REVIEW_Z or more comes with music
     under the source's edge that moves MOVES_VETO far at the frame edges (``edge_moves``, from
-    ``read`` where already made). ``thorough`` changes nothing."""
+    ``read`` where already made; ``spectra``: the windows' spectra, to share). ``thorough``
+    changes nothing."""
     if _too_short(samples, sample_rate):
         return float("nan"), None, ""
     best = (float("nan"), None, "")
@@ -438,7 +481,7 @@ def find(samples: np.ndarray, starts: list[int], sample_rate: int, thorough: boo
             z = notch_z(log_ratios(samples, starts, c))
             if np.isfinite(z) and not best[0] >= z:
                 best = (z, int(c), NOTCH_SIGN)
-    z = burst_z(samples, starts, sample_rate)
+    z = burst_z(samples, starts, sample_rate, spectra)
     if np.isfinite(z) and not best[0] >= z:
         best = (z, KNOWN[0] if sample_rate == SAMPLE_RATE else None, BURST_SIGN)
     if best[0] >= REVIEW_Z and edge_moves(samples, starts, sample_rate, read) >= MOVES_VETO:
@@ -454,12 +497,19 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int,
 
 def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
     """The detector (see :mod:`penthy_model.evidence`): the grid or frame edges (``find``), and
-    the frame edges just above the source's low-pass (``lowpass_z``, grid LOWPASS_GRID)."""
+    the frame edges just above the source's low-pass (``lowpass_z``): one between 12 and 19.5
+    kHz (grid LOWPASS_GRID), one between 6 and 12 kHz (grid LOW_LOWPASS_GRID)."""
     from . import CodecMeasure
 
-    read = read_edge(samples, starts, sample_rate)  # the low-pass measure's, which the other's veto reads too
-    z, alignment, sign = find(samples, starts, sample_rate, thorough, read)
-    low, edge = lowpass_z(samples, starts, sample_rate, read) if read else (float("nan"), None)
-    return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN),
-            CodecMeasure(CODEC, float(low), None, len(samples), "", lowpass_sign(edge) if edge else "",
-                         grid=LOWPASS_GRID)]
+    spectrum = None if _too_short(samples, sample_rate) else mean_spectrum(samples, sample_rate)
+    spectra = None if samples is None else WindowSpectra(samples)  # one forward FFT per window for all three
+    measures = []
+    for grid, hz_range in ((LOWPASS_GRID, EDGE_RANGE_HZ), (LOW_LOWPASS_GRID, LOW_EDGE_RANGE_HZ)):
+        read = read_edge(samples, starts, sample_rate, hz_range, spectrum, spectra)
+        if grid == LOWPASS_GRID:  # the other measures' gate veto reads this one's edge
+            z, alignment, sign = find(samples, starts, sample_rate, thorough, read, spectra)
+            measures.append(CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN))
+        low, edge = lowpass_z(samples, starts, sample_rate, read) if read else (float("nan"), None)
+        measures.append(CodecMeasure(CODEC, float(low), None, len(samples), "", lowpass_sign(edge) if edge else "",
+                                     grid=grid))
+    return measures
