@@ -94,14 +94,14 @@ class Analyzer:
 
     def _decided(self, result: Result, findings: Findings) -> Result:
         """``result`` with the policy's decision on ``findings``: verdict, score, reason; the
-        codec where a codec's grid proves it, or the one whose weaker grid backs it; and the z
-        and alignment of that grid, else of the strongest measured."""
+        codec where a codec's grid proves it, or the one whose weaker grid backs it; and the z,
+        alignment and measure (``grid``) of that grid, else of the strongest measured."""
         decision = decide(findings, self.policy)
         result.verdict, result.reason = decision.verdict, decision.reason
         result.score = None if decision.score is None else round(decision.score, 4)
         grid = decision.proof or decision.support or (findings.codec.strongest if findings.codec else None)
         if grid is not None:
-            result.grid_z, result.grid_alignment = round(grid.z, 1), grid.alignment
+            result.grid_z, result.grid_alignment, result.grid = round(grid.z, 1), grid.alignment, grid.grid or None
         if decision.proof is not None:
             result.codec = decision.proof.codec
         if decision.support is not None:

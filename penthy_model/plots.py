@@ -211,12 +211,16 @@ def save_plot(result: Result, directory, policy=None) -> Path | None:
     _score_strip(fig.add_axes(rects.scores), scores, starts, windows.duration, colormaps[SCORE_COLORMAP])
     _titles(fig, result)
     if rects.proof is not None:
-        from .evidence.profile import grid_profile
+        from .evidence.profile import PROFILED, grid_profile
 
         codec, role = proof_grid(result)
-        profile = grid_profile(codec, windows.samples, windows.starts, sr, result.grid_alignment)
-        backing = codec_threshold(codec, policy, support=True) if role == "backing" else None
-        _proof_panel(fig.add_axes(rects.proof), result, profile, codec_threshold(codec, policy), backing)
+        # one of a codec's measures with no profile across alignments (Opus's frame edges above a low-pass)
+        unprofiled = result.grid is not None and result.grid not in PROFILED
+        profile = None if unprofiled else grid_profile(codec, windows.samples, windows.starts, sr,
+                                                       result.grid_alignment)
+        backing = codec_threshold(codec, policy, True, result.grid) if role == "backing" else None
+        _proof_panel(fig.add_axes(rects.proof), result, profile, codec_threshold(codec, policy, grid=result.grid),
+                     backing)
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -225,13 +229,16 @@ def save_plot(result: Result, directory, policy=None) -> Path | None:
     return target
 
 
-def codec_threshold(codec: str, policy=None, support: bool = False) -> float | None:
+def codec_threshold(codec: str, policy=None, support: bool = False, grid: str | None = None) -> float | None:
     """The z at which ``codec``'s grid is proof (with ``support``: at which it backs the
     network's transcoded verdict), from ``policy`` (a ``verdict.Policy``) or the policy's
-    defaults (``constants.CODEC_MIN_Z``, ``CODEC_SUPPORT_Z``)."""
+    defaults (``constants.CODEC_MIN_Z``, ``CODEC_SUPPORT_Z``); a ``grid`` with levels of its
+    own (one of a codec's several measures) by those."""
     if policy is None:
-        return (CODEC_SUPPORT_Z if support else CODEC_MIN_Z).get(codec)
-    return (policy.codec_support_z if support else policy.codec_min_z).get(codec)
+        levels = CODEC_SUPPORT_Z if support else CODEC_MIN_Z
+    else:
+        levels = policy.codec_support_z if support else policy.codec_min_z
+    return levels[grid] if grid in levels else levels.get(codec)
 
 
 def _proof_panel(ax, result: Result, profile, threshold: float | None, backing: float | None = None) -> None:
@@ -251,9 +258,14 @@ def _proof_panel(ax, result: Result, profile, threshold: float | None, backing: 
         ax.set_axis_off()
         at = "" if result.grid_alignment is None else f"at alignment {result.grid_alignment}"
         note = ", ".join(part for part in (verdict_z, at) if part)
-        why = ("too little audio for a profile" if result.codec in PROFILED else
-               f"no profile across alignments for {name}:\nits detector measures only the\n"
-               "alignment known decoders use")
+        if result.grid is not None and result.grid not in PROFILED:
+            why = (f"no profile across alignments for this\nmeasure of {name}'s grid: it is read\n"
+                   "only where known decoders put it")
+        elif result.codec in PROFILED:
+            why = "too little audio for a profile"
+        else:
+            why = (f"no profile across alignments for {name}:\nits detector measures only the\n"
+                   "alignment known decoders use")
         ax.text(0.5, 0.5, f"{why}\n({note})" if note else why, transform=ax.transAxes, ha="center", va="center",
                 fontsize=9, color="#333333", parse_math=False)
         return

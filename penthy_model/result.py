@@ -39,6 +39,8 @@ class Result:
     grid_z: float | None = None  # the z of the codec grid that proves or backs the verdict, else the strongest found
     grid_alignment: int | None = None  # the sample offset of that grid
     backed_by: str | None = None  # the codec whose grid, too weak to name it, backs a transcoded verdict
+    grid: str | None = None  # which of its codec's measures that grid is, where it has more than one
+    # ("opus_lowpass", "opus_lowpass_low": Opus's frame edges above a low-pass; "subband": MP2/Musepack)
 
     @property
     def ok(self) -> bool:

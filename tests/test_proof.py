@@ -193,3 +193,21 @@ def test_a_verdict_a_weak_grid_backs_gets_its_panel(analysed, tmp_path):
     assert inside.sum() > 300 and inside.mean() > 0.95
     page = write_report([backed], tmp_path / "report.html", {backed.path: picture}).read_text(encoding="utf-8")
     assert 'alt="spectrogram and mp3 grid backing of' in page
+
+
+def test_a_verdict_resting_on_a_measure_without_a_profile_gets_a_note(analysed, tmp_path):
+    """A verdict an Opus measure of the frame edges above a low-pass proves or backs (``grid``
+    "opus_lowpass" or "opus_lowpass_low") is not drawn with the profile of Opus's bursts above
+    20 kHz, a different measure with other levels: the panel says there is no profile. The
+    levels looked up are the grid's own."""
+    pytest.importorskip("matplotlib")
+    genuine, _ = analysed
+    for grid in ("opus_lowpass", "opus_lowpass_low"):
+        assert plots.codec_threshold("opus", grid=grid) == plots.CODEC_MIN_Z[grid]
+        assert plots.codec_threshold("opus", support=True, grid=grid) == plots.CODEC_SUPPORT_Z[grid]
+        backed = Result(genuine.path, TRANSCODED, score=0.01, backed_by="opus", grid_z=5.5, grid=grid,
+                        window_starts=genuine.window_starts, window_scores=genuine.window_scores)
+        assert plots.layout(backed) is plots.WITH_PROOF
+        picture = plots.save_plot(backed, tmp_path / grid)
+        assert picture is not None and len(_blue_pixels(picture)[0]) == 0
+    assert plots.codec_threshold("opus", grid="no such grid") == plots.CODEC_MIN_Z["opus"]

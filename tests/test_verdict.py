@@ -213,4 +213,8 @@ def test_the_result_gives_the_z_of_the_grid_its_verdict_rests_on(tmp_path):
     result = Result("x.flac", "inconclusive", grid_z=round(wma.z, 1), grid_alignment=512)
     analyzer._decided(result, findings(cutoff_hz=20400, codec=ev(wma, opus)))
     assert (result.verdict, result.codec, result.backed_by) == ("transcoded", None, "opus")
-    assert (result.grid_z, result.grid_alignment) == (round(opus.z, 1), 228)
+    assert (result.grid_z, result.grid_alignment, result.grid) == (round(opus.z, 1), 228, None)
+    low = CodecMeasure("opus", POLICY.codec_support_z["opus_lowpass_low"], None, 12, grid="opus_lowpass_low")
+    analyzer._decided(result, findings(cutoff_hz=20400, codec=ev(low)))
+    assert (result.verdict, result.backed_by, result.grid, result.grid_alignment) == (
+        "transcoded", "opus", "opus_lowpass_low", None)
