@@ -357,15 +357,15 @@ def mean_spectrum(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, fl
 
 
 def source_edge(samples: np.ndarray, sample_rate: int, hz_range: tuple[float, float] = EDGE_RANGE_HZ,
-                spectrum: tuple[np.ndarray, float] | None = None) -> float | None:
-    """Where the windows' mean spectrum (``mean_spectrum``, or ``spectrum`` where already made)
+                mean: tuple[np.ndarray, float] | None = None) -> float | None:
+    """Where the windows' mean spectrum (``mean_spectrum``, or ``mean`` where already made)
     drops most steeply in ``hz_range`` (Hz): the frequency with the largest mean dB over
     EDGE_SIDE_HZ under it (EDGE_GAP_HZ away) less the mean over as much above it; None for
     windows shorter than a frame."""
-    spectrum = spectrum or mean_spectrum(samples, sample_rate)
-    if spectrum is None:
+    mean = mean or mean_spectrum(samples, sample_rate)
+    if mean is None:
         return None
-    db, step = spectrum
+    db, step = mean
     side, gap = int(round(EDGE_SIDE_HZ / step)), int(round(EDGE_GAP_HZ / step))
     i = np.arange(int(hz_range[0] / step), int(hz_range[1] / step))
     if i[-1] + gap + side > len(db) or i[0] < gap + side:
@@ -403,16 +403,16 @@ def _too_short(samples: np.ndarray | None, sample_rate: int) -> bool:
 
 
 def read_edge(samples: np.ndarray, starts, sample_rate: int, hz_range: tuple[float, float] = EDGE_RANGE_HZ,
-              spectrum: tuple[np.ndarray, float] | None = None, spectra: WindowSpectra | None = None
+              mean: tuple[np.ndarray, float] | None = None, spectra: WindowSpectra | None = None
               ) -> EdgeRead | None:
     """The source's low-pass (looked for in ``hz_range``) and the bands either side of it, in
     16-bit steps; None where 20 ms is not a whole number of samples, the windows are too short,
-    or no edge can be placed. ``spectrum``: ``mean_spectrum``'s, and ``spectra`` the windows'
-    own, where already made."""
+    or no edge can be placed. ``mean``: ``mean_spectrum``'s, and ``spectra`` the windows' own
+    spectra, where already made."""
     period = sample_rate * FRAME_SECONDS
     if _too_short(samples, sample_rate) or abs(period - round(period)) > 1e-9:
         return None
-    edge = source_edge(samples, sample_rate, hz_range, spectrum)
+    edge = source_edge(samples, sample_rate, hz_range, mean)
     if edge is None:
         return None
     band = lowpass_band(edge, sample_rate)
@@ -501,11 +501,11 @@ def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
     kHz (grid LOWPASS_GRID), one between 6 and 12 kHz (grid LOW_LOWPASS_GRID)."""
     from . import CodecMeasure
 
-    spectrum = None if _too_short(samples, sample_rate) else mean_spectrum(samples, sample_rate)
+    mean = None if _too_short(samples, sample_rate) else mean_spectrum(samples, sample_rate)
     spectra = None if samples is None else WindowSpectra(samples)  # one forward FFT per window for all three
     measures = []
     for grid, hz_range in ((LOWPASS_GRID, EDGE_RANGE_HZ), (LOW_LOWPASS_GRID, LOW_EDGE_RANGE_HZ)):
-        read = read_edge(samples, starts, sample_rate, hz_range, spectrum, spectra)
+        read = read_edge(samples, starts, sample_rate, hz_range, mean, spectra)
         if grid == LOWPASS_GRID:  # the other measures' gate veto reads this one's edge
             z, alignment, sign = find(samples, starts, sample_rate, thorough, read, spectra)
             measures.append(CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN))
