@@ -14,10 +14,12 @@ codec's grid at its ``codec_support_z`` or more (too weak to name the codec), or
 texture (``texture``: the band under the cutoff changing from frame to frame) at or above
 ``texture_min``. Such a grid also decides a file the CNN leaves undecided (its score under
 ``lossless`` without reading transcoded): the support levels were set on every genuine
-selection file, whatever the CNN said of it. A cliff alone is no proof: a steep mastering low-pass, a 32 kHz source
-resampled to 44.1 kHz or a 48 kHz master brought down to 44.1 kHz leave one too, so the CNN's transcoded verdict without proof is ``inconclusive``, with a reason
-a person can check. A hi-res file with content running unbroken well above 24 kHz is never
-accused on the CNN's word: no MP3, Opus or 44.1/48 kHz AAC/Vorbis stream carries such content.
+selection file, whatever the CNN said of it. A cliff alone is no proof: a steep mastering
+low-pass, a 32 kHz source resampled to 44.1 kHz or a 48 kHz master brought down to 44.1 kHz
+leave one too, so the CNN's transcoded verdict without proof is ``inconclusive``, with a
+reason a person can check. A hi-res file with content running unbroken well above 24 kHz is
+never accused on the CNN's word: no MP3, Opus or 44.1/48 kHz AAC/Vorbis stream carries such
+content.
 
 The CNN's own reading: a file has *evidence* when at least half its windows carry sound above
 16 kHz, clearly over a 16-bit noise floor and more than a steady floor of noise-shaped dither.
