@@ -503,13 +503,13 @@ def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
 
     mean = None if _too_short(samples, sample_rate) else mean_spectrum(samples, sample_rate)
     spectra = None if samples is None else WindowSpectra(samples)  # one forward FFT per window for all three
-    measures = []
-    for grid, hz_range in ((LOWPASS_GRID, EDGE_RANGE_HZ), (LOW_LOWPASS_GRID, LOW_EDGE_RANGE_HZ)):
-        read = read_edge(samples, starts, sample_rate, hz_range, mean, spectra)
-        if grid == LOWPASS_GRID:  # the other measures' gate veto reads this one's edge
-            z, alignment, sign = find(samples, starts, sample_rate, thorough, read, spectra)
-            measures.append(CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN))
+
+    def above_lowpass(read: EdgeRead | None, grid: str) -> CodecMeasure:
         low, edge = lowpass_z(samples, starts, sample_rate, read) if read else (float("nan"), None)
-        measures.append(CodecMeasure(CODEC, float(low), None, len(samples), "", lowpass_sign(edge) if edge else "",
-                                     grid=grid))
-    return measures
+        return CodecMeasure(CODEC, float(low), None, len(samples), "", lowpass_sign(edge) if edge else "", grid=grid)
+
+    read = read_edge(samples, starts, sample_rate, EDGE_RANGE_HZ, mean, spectra)  # the others' gate veto reads it too
+    z, alignment, sign = find(samples, starts, sample_rate, thorough, read, spectra)
+    return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN),
+            above_lowpass(read, LOWPASS_GRID),
+            above_lowpass(read_edge(samples, starts, sample_rate, LOW_EDGE_RANGE_HZ, mean, spectra), LOW_LOWPASS_GRID)]
