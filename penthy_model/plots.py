@@ -234,11 +234,13 @@ def codec_threshold(codec: str, policy=None, support: bool = False, grid: str | 
     network's transcoded verdict), from ``policy`` (a ``verdict.Policy``) or the policy's
     defaults (``constants.CODEC_MIN_Z``, ``CODEC_SUPPORT_Z``); a ``grid`` with levels of its
     own (one of a codec's several measures) by those."""
+    from .verdict import level_for
+
     if policy is None:
         levels = CODEC_SUPPORT_Z if support else CODEC_MIN_Z
     else:
         levels = policy.codec_support_z if support else policy.codec_min_z
-    return levels[grid] if grid in levels else levels.get(codec)
+    return level_for(codec, grid, levels, missing=None)
 
 
 def _proof_panel(ax, result: Result, profile, threshold: float | None, backing: float | None = None) -> None:

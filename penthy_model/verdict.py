@@ -235,7 +235,13 @@ def _strongest(evidence, levels: Mapping[str, float]):
 
 def level_of(measure, levels: Mapping[str, float]) -> float:
     """A codec measure's level in ``levels``: its grid's where it has one, else its codec's."""
-    return levels[measure.grid] if measure.grid in levels else levels.get(measure.codec, np.inf)
+    return level_for(measure.codec, measure.grid, levels)
+
+
+def level_for(codec: str, grid: str | None, levels: Mapping[str, float], missing=np.inf):
+    """The level in ``levels`` of ``codec``'s measure of ``grid``: the grid's where it has one,
+    else the codec's, else ``missing``."""
+    return levels[grid] if grid in levels else levels.get(codec, missing)
 
 
 class Decision(NamedTuple):
