@@ -91,9 +91,13 @@ MP3_GRID_MIN_Z = 10.0  # MP3 (near-zero lines or equal pairs): max(10, 2 x 4.19)
 # 3.06 a genuine minimum-phase low-pass of issue 25's 60 s selection (other codecs' decodes: 2.79).
 # The same above a low-pass under 12 kHz ("opus_lowpass_low"): 2 x 3.49, an E-AC3 decode of issue
 # 26's selection (genuine files: 3.22; /work/data/c38).
+# Either of those where the noise floor also has CELT's band end at 20 kHz ("opus_bandend", 48 kHz
+# only): their backing level below. No genuine file or other codec's decode of issues 25 and 26's
+# selection has that floor (/work/data/c39), so the level that already decides "transcoded" names
+# the codec the band end tells.
 CODEC_MIN_Z = {"aac": GRID_MIN_Z, "vorbis": GRID_MIN_Z, "mp3": MP3_GRID_MIN_Z, "ac3": 8.5, "wma": 11.5,
-               "opus": 6.5, "opus_lowpass": 6.5, "opus_lowpass_low": 7.0, "mp2": 10.0, "musepack": 10.0,
-               "subband": 10.0}
+               "opus": 6.5, "opus_lowpass": 6.5, "opus_lowpass_low": 7.0, "opus_bandend": 5.0, "mp2": 10.0,
+               "musepack": 10.0, "subband": 10.0}
 # A grid too weak to name its codec still backs the network's "transcoded" (no steady filter
 # leaves one), and decides a file the network leaves undecided, from these z's:
 # max(REVIEW_Z, 1.5 x G), rounded up to 0.5, where G is the highest z of the engine's own
@@ -102,7 +106,8 @@ CODEC_MIN_Z = {"aac": GRID_MIN_Z, "vorbis": GRID_MIN_Z, "mp3": MP3_GRID_MIN_Z, "
 # Opus read wide on long files: 2.44 over those files rebuilt at 60 s, /work/data/c35;
 # opus_lowpass 3.06, /work/data/c37; opus_lowpass_low 3.22, /work/data/c38).
 CODEC_SUPPORT_Z = {"aac": 6.0, "vorbis": 6.0, "mp3": 9.0, "ac3": 4.0, "wma": 6.5, "opus": 4.0,
-                   "opus_lowpass": 5.0, "opus_lowpass_low": 5.0, "mp2": 7.5, "musepack": 7.5, "subband": 7.5}
+                   "opus_lowpass": 5.0, "opus_lowpass_low": 5.0, "opus_bandend": 5.0, "mp2": 7.5, "musepack": 7.5,
+                   "subband": 7.5}
 # A detector stops reading once a codec stands this far above chance (the answer is clear),
 # or, after its screen, when every codec it measures is under this share of its threshold.
 GRID_CLEAR_Z = 2 * MP3_GRID_MIN_Z

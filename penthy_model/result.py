@@ -40,7 +40,8 @@ class Result:
     grid_alignment: int | None = None  # the sample offset of that grid
     backed_by: str | None = None  # the codec whose grid, too weak to name it, backs a transcoded verdict
     grid: str | None = None  # which of its codec's measures that grid is, where it has more than one
-    # ("opus_lowpass", "opus_lowpass_low": Opus's frame edges above a low-pass; "subband": MP2/Musepack)
+    # ("opus_lowpass", "opus_lowpass_low": Opus's frame edges above a low-pass, "opus_bandend": the same
+    # where the noise floor ends at CELT's last band; "subband": MP2/Musepack)
 
     @property
     def ok(self) -> bool:

@@ -1,7 +1,8 @@
 """Opus decodes of low-passed sources (issues 25 and 26): nothing above 20 kHz to leak, but
 CELT's frame edges burst just above the source's own low-pass (``opus.lowpass_z``; grid
 "opus_lowpass" for a low-pass at 12-19.5 kHz, "opus_lowpass_low" at 6-12 kHz, each with levels
-of its own in the policy)."""
+of its own in the policy); at 48 kHz, the decode's noise floor ends where CELT's coded bands do
+(``opus.band_end_step``), which names the codec those frame edges belong to (grid "opus_bandend")."""
 
 from __future__ import annotations
 
@@ -153,14 +154,18 @@ def test_a_decode_of_dull_music_bursts_just_above_its_low_pass_under_12_khz(dull
     support = CODEC_SUPPORT_Z[opus.LOW_LOWPASS_GRID]
     w = read_windows(dst, max_windows=24)
     found = {m.grid or m.codec: m for m in opus.detect(w.samples, w.starts, w.sample_rate, 20.0, {}, True)}
-    assert set(found) == {"opus", opus.LOWPASS_GRID, opus.LOW_LOWPASS_GRID}
+    assert set(found) == {"opus", opus.LOWPASS_GRID, opus.LOW_LOWPASS_GRID, opus.BANDEND_GRID}
     low = found[opus.LOW_LOWPASS_GRID]
     assert low.z >= support and "low-pass at 11." in low.sign, low
     assert not found["opus"].z >= CODEC_SUPPORT_Z["opus"]  # nothing near 20 kHz to leak
+    end = found[opus.BANDEND_GRID]  # engine 0.2.11: the floor steps at 20 kHz, so the same z names Opus
+    assert end.z == low.z and end.z >= CODEC_MIN_Z[opus.BANDEND_GRID], end
+    assert low.sign in end.sign and "drops 3." in end.sign, end.sign  # two roundings over one: 3 dB
     w = read_windows(src, max_windows=24)
     z, edge = opus.lowpass_z(w.samples, w.starts, w.sample_rate,
                              opus.read_edge(w.samples, w.starts, w.sample_rate, opus.LOW_EDGE_RANGE_HZ))
     assert abs(edge - 11000) < 300 and not z >= support / 2, (z, edge)
+    assert opus.band_end_step(opus.mean_spectrum(w.samples, w.sample_rate), w.sample_rate) is None
 
 
 def test_the_engine_calls_that_decode_transcoded_and_not_its_source(dull, model_path):
@@ -169,7 +174,43 @@ def test_the_engine_calls_that_decode_transcoded_and_not_its_source(dull, model_
     analyzer = Analyzer(model_path)
     src, dst = dull
     fake = analyzer.analyze(dst)
-    assert fake.verdict == "transcoded" and "opus" in (fake.codec, fake.backed_by), fake
-    assert "low-pass at 11." in fake.reason, fake.reason
+    assert fake.verdict == "transcoded" and fake.codec == "opus" and fake.grid == opus.BANDEND_GRID, fake
+    assert "low-pass at 11." in fake.reason and "where its coded bands end" in fake.reason, fake.reason
     genuine = analyzer.analyze(src)
     assert genuine.verdict != "transcoded" and genuine.codec is None and genuine.backed_by is None, genuine
+
+
+def _floor_windows(shape_db, sr: int = 48000, seed: int = 5) -> np.ndarray:
+    """Four 1 s windows, 16-bit: a few quiet tones under 11 kHz (so that rounding is white) and a
+    noise floor of 0.5 of a 16-bit step rms whose spectrum is ``shape_db(hz)`` dB, rounded."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(4 * sr) / sr
+    tones = sum(0.01 * np.sin(2 * np.pi * f * t) for f in (220.0, 1870.0, 6100.0, 10400.0))
+    noise = rng.standard_normal((4 * sr, 2))
+    spectrum = np.fft.rfft(noise, axis=0)
+    spectrum *= 10 ** (shape_db(np.fft.rfftfreq(len(noise), 1 / sr)) / 20)[:, None]
+    floor = np.fft.irfft(spectrum, len(noise), axis=0) * (0.5 / 32768)
+    x = np.round((tones[:, None] + floor) * 32768) / 32768
+    return x.reshape(4, sr, 2).astype(np.float32)
+
+
+def test_the_band_end_is_a_sharp_step_at_20_khz_over_a_level_floor():
+    """``band_end_step``: a floor cut at 20 kHz before the last rounding (a decode: the coder's
+    noise under CELT's last band, the decode's rounding alone above) steps about 6 dB here; a
+    level floor, one that falls over 2 kHz (a resampler's filter), one still falling above 20
+    kHz (music, another coder's roll-off) and any rate but 48 kHz give None."""
+    sr = 48000
+
+    def step(shape, rate=sr):
+        w = _floor_windows(shape, rate)
+        return opus.band_end_step(opus.mean_spectrum(w, rate), rate)
+
+    cut = step(lambda hz: np.where(hz < 20000, 0.0, -200.0))
+    assert cut is not None and 5.0 < cut < 7.0, cut
+    assert step(lambda hz: np.zeros_like(hz)) is None
+    # a filter falling 100 dB from 19.5 to 21.5 kHz: the floor steps 4.4 dB from 19-19.9 kHz to above 20.1 kHz,
+    # but not within 100 Hz of 20 kHz
+    assert step(lambda hz: np.clip((hz - 19500) / 2000, 0, 1) * -100.0) is None
+    assert step(lambda hz: np.where(hz < 20000, 0.0, np.where(hz < 22000, -3.0, -200.0))) is None  # not level
+    w = _floor_windows(lambda hz: np.where(hz < 20000, 0.0, -200.0), 44100)
+    assert opus.band_end_step(opus.mean_spectrum(w, 44100), 44100) is None

@@ -197,12 +197,12 @@ def test_a_verdict_a_weak_grid_backs_gets_its_panel(analysed, tmp_path):
 
 def test_a_verdict_resting_on_a_measure_without_a_profile_gets_a_note(analysed, tmp_path):
     """A verdict an Opus measure of the frame edges above a low-pass proves or backs (``grid``
-    "opus_lowpass" or "opus_lowpass_low") is not drawn with the profile of Opus's bursts above
+    "opus_lowpass", "opus_lowpass_low" or "opus_bandend") is not drawn with the profile of Opus's bursts above
     20 kHz, a different measure with other levels: the panel says there is no profile. The
     levels looked up are the grid's own."""
     pytest.importorskip("matplotlib")
     genuine, _ = analysed
-    for grid in ("opus_lowpass", "opus_lowpass_low"):
+    for grid in ("opus_lowpass", "opus_lowpass_low", "opus_bandend"):
         assert plots.codec_threshold("opus", grid=grid) == plots.CODEC_MIN_Z[grid]
         assert plots.codec_threshold("opus", support=True, grid=grid) == plots.CODEC_SUPPORT_Z[grid]
         backed = Result(genuine.path, TRANSCODED, score=0.01, backed_by="opus", grid_z=5.5, grid=grid,

@@ -83,13 +83,18 @@ def test_a_wave_under_music_whose_period_shares_the_hop_names_no_codec(tmp_path,
 def test_the_checks_run_at_or_below_every_codec_level_of_the_policy():
     """REVIEW_Z decides which files get the repeat and shift checks; a codec's grid that proves
     a transcode or backs the network's must have had them, so REVIEW_Z stays at or under every
-    codec's support level, and each support level under the level that names the codec."""
+    codec's support level, and each support level under the level that names the codec; but
+    Opus's band-end grid, which names the codec from the level where the low-pass frame edges
+    it is made of back a verdict (CELT's band end, not a higher z, tells the codec)."""
     from penthy_model.constants import CODEC_MIN_Z, CODEC_SUPPORT_Z  # the Policy's defaults
+    from penthy_model.evidence import opus
     from penthy_model.evidence.stats import REVIEW_Z
 
     assert set(CODEC_SUPPORT_Z) == set(CODEC_MIN_Z)
     assert REVIEW_Z <= min(CODEC_SUPPORT_Z.values())
-    assert all(CODEC_SUPPORT_Z[c] < CODEC_MIN_Z[c] for c in CODEC_MIN_Z)
+    assert all(CODEC_SUPPORT_Z[c] < CODEC_MIN_Z[c] for c in CODEC_MIN_Z if c != opus.BANDEND_GRID)
+    ends = {CODEC_MIN_Z[opus.BANDEND_GRID], CODEC_SUPPORT_Z[opus.BANDEND_GRID]}
+    assert ends == {CODEC_SUPPORT_Z[opus.LOWPASS_GRID], CODEC_SUPPORT_Z[opus.LOW_LOWPASS_GRID]}
 
 
 def _saw(period: int, n: int, amplitude: float = 0.3) -> np.ndarray:

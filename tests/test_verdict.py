@@ -218,3 +218,19 @@ def test_the_result_gives_the_z_of_the_grid_its_verdict_rests_on(tmp_path):
     analyzer._decided(result, findings(cutoff_hz=20400, codec=ev(low)))
     assert (result.verdict, result.backed_by, result.grid, result.grid_alignment) == (
         "transcoded", "opus", "opus_lowpass_low", None)
+
+
+def test_at_celts_band_end_the_low_pass_frame_edges_name_opus_from_their_backing_level():
+    """Engine 0.2.11: the frame edges above a source's low-pass, at the z from which they only
+    back a transcoded verdict, name Opus where the noise floor also has CELT's band end (grid
+    "opus_bandend"), even where the network would vouch for the file; under that z they do not."""
+    level = POLICY.codec_support_z["opus_lowpass_low"]
+    assert POLICY.codec_min_z["opus_bandend"] == level < POLICY.codec_min_z["opus_lowpass_low"]
+    low = CodecMeasure("opus", level, None, 24, sign="bursts", grid="opus_lowpass_low")
+    end = CodecMeasure("opus", level, None, 24, sign="bursts, over a noise floor", grid="opus_bandend")
+    backed = decide(findings(codec=ev(low)), POLICY)
+    assert (backed.verdict, backed.proof, backed.support) == ("transcoded", None, low)
+    named = decide(findings(HIGH, codec=ev(low, end)), POLICY)
+    assert (named.verdict, named.proof) == ("transcoded", end) and "decoded from Opus" in named.reason
+    weaker = CodecMeasure("opus", level - 0.1, None, 24, grid="opus_bandend")
+    assert decide(findings(HIGH, codec=ev(weaker)), POLICY).proof is None

@@ -57,11 +57,21 @@ music low-passed under 12 kHz leaves the same trace just above its cutoff: the e
 looked for between 6 and 12 kHz, a third measure (grid "opus_lowpass_low") with levels of its
 own (issue 26's selection: genuine files at most 3.22, other codecs' decodes 3.49; sparse
 decodes kept at 48 kHz 5.0-6.6 when read in 24 windows).
+
+Those levels are high because the frame edges of 20 ms alone do not say which coder made
+them, and chance lifts some other codecs' decodes to 3.5. A decode kept at 48 kHz says more:
+CELT codes nothing above 20 kHz, so there only the decode's own rounding is left, over the
+coder's noise under it. In the windows' mean spectrum its floor steps down sharply at 20 kHz
+and stays level above (``band_end_step``: 2.9-7.2 dB in issue 26's sparse decodes, 3 dB being
+two roundings over one); no genuine file or other codec's decode of the selection has that
+shape at 2.5 dB or more (the largest, 1.37 dB, an AAC decode). Where it holds, the stronger of
+the two low-pass measures is a fourth measure (grid "opus_bandend") that names Opus from the
+level at which they already decide a file transcoded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Callable
 
@@ -119,6 +129,16 @@ LOWPASS_TOP_HZ = 19900.0  # under CELT's last band, where ``burst_z`` reads
 CONTROL_VETO = 4.0  # a control band whose t reaches this either way at a place tried vetoes the measure
 MOVES_VETO = 13.0  # the band under the source's edge moving this much at the frame edges vetoes the other
 # Opus measures too (2 x 6.4, the most it moves in the selection's Opus decodes; a 50 Hz gate: about 60)
+# CELT's band end in the noise floor (``band_end_step``), at 48 kHz only, from the windows' mean spectrum:
+BANDEND_GRID = "opus_bandend"  # the low-pass measures' frame edges where the floor has CELT's band end
+STEP_BANDS_HZ = ((19000.0, 19900.0), (20100.0, 23500.0))  # the step: the floor under 20 kHz over the floor above
+SHARP_BANDS_HZ = ((19750.0, 19950.0), (20050.0, 20250.0))  # at least SHARP_SHARE of it within 100 Hz of 20 kHz...
+SHARP_SHARE = 0.75
+FLAT_BANDS_HZ = ((20100.0, 21500.0), (22000.0, 23500.0))  # ...and a floor above that stays level (within FLAT_DB)
+FLAT_DB = 0.5
+BANDEND_STEP_DB = 2.5  # the least step: max(1.5, 1.5 x 1.37), rounded up to 0.5; 1.37 dB is the largest step
+# of that shape over the genuine files and other codecs' decodes at 48 kHz of issues 25 and 26's selection
+# (an AAC 320 decode; /work/data/c39)
 
 
 @lru_cache(maxsize=1)
@@ -456,6 +476,28 @@ def edge_moves(samples: np.ndarray, starts, sample_rate: int, read: EdgeRead | N
     return float(np.abs(read.under_t).max())
 
 
+def band_end_step(mean: tuple[np.ndarray, float] | None, sample_rate: int) -> float | None:
+    """The step (dB) down which the windows' mean spectrum (``mean_spectrum``) falls at 20 kHz,
+    where it has the shape of CELT's band end in a decode's noise floor: nothing coded above
+    20 kHz, so only the decode's own rounding is left there (level from 20.1 to 23.5 kHz),
+    over the coder's noise under it, with the step sharp (SHARP_SHARE of it within 100 Hz of
+    20 kHz) and BANDEND_STEP_DB or more; None otherwise, and at rates other than 48 kHz.
+    A genuine floor is level there; a mastering filter or a resampler falls over hundreds of
+    Hz, and music falls on above 20 kHz."""
+    if mean is None or sample_rate != SAMPLE_RATE:
+        return None
+    db, step = mean
+    power = 10.0 ** (db / 10.0)
+
+    def level(band: tuple[float, float]) -> float:
+        return 10.0 * np.log10(power[int(np.ceil(band[0] / step)):int(np.ceil(band[1] / step))].mean())
+
+    drop, sharp, flat = (level(lo) - level(hi) for lo, hi in (STEP_BANDS_HZ, SHARP_BANDS_HZ, FLAT_BANDS_HZ))
+    if drop < BANDEND_STEP_DB or sharp < SHARP_SHARE * drop or abs(flat) > FLAT_DB:
+        return None
+    return float(drop)
+
+
 NOTCH_SIGN = "near-zero coefficients above 20 kHz"
 BURST_SIGN = "bursts of energy above 20 kHz at its 20 ms frame edges"
 
@@ -498,7 +540,10 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int,
 def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
     """The detector (see :mod:`penthy_model.evidence`): the grid or frame edges (``find``), and
     the frame edges just above the source's low-pass (``lowpass_z``): one between 12 and 19.5
-    kHz (grid LOWPASS_GRID), one between 6 and 12 kHz (grid LOW_LOWPASS_GRID)."""
+    kHz (grid LOWPASS_GRID), one between 6 and 12 kHz (grid LOW_LOWPASS_GRID); and at 48 kHz the
+    stronger of those two again where the noise floor has CELT's band end at 20 kHz
+    (``band_end_step``; grid BANDEND_GRID): the frame edges say a coder with 20 ms frames, the
+    band end which one."""
     from . import CodecMeasure
 
     mean = None if _too_short(samples, sample_rate) else mean_spectrum(samples, sample_rate)
@@ -510,6 +555,19 @@ def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
 
     read = read_edge(samples, starts, sample_rate, EDGE_RANGE_HZ, mean, spectra)  # the others' gate veto reads it too
     z, alignment, sign = find(samples, starts, sample_rate, thorough, read, spectra)
-    return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN),
-            above_lowpass(read, LOWPASS_GRID),
+    lows = [above_lowpass(read, LOWPASS_GRID),
             above_lowpass(read_edge(samples, starts, sample_rate, LOW_EDGE_RANGE_HZ, mean, spectra), LOW_LOWPASS_GRID)]
+    end = [_at_band_end(lows, band_end_step(mean, sample_rate))] if sample_rate == SAMPLE_RATE else []
+    return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN), *lows, *end]
+
+
+def _at_band_end(lows: list, step: float | None):
+    """The stronger measured of the low-pass measures ``lows`` as grid BANDEND_GRID where the
+    floor steps ``step`` dB at CELT's band end (``band_end_step``); not measured (NaN) where it
+    does not, or where neither was measured."""
+    measured = [m for m in lows if m.measured]
+    if step is None or not measured:
+        return replace(lows[-1], z=float("nan"), sign="", grid=BANDEND_GRID)
+    best = max(measured, key=lambda m: m.z)
+    floor = f"over a noise floor that drops {step:.1f} dB at 20 kHz, where its coded bands end"
+    return replace(best, grid=BANDEND_GRID, sign=f"{best.sign}, {floor}")
