@@ -6,7 +6,8 @@ Frame-grid detectors look for structure that repeats every codec frame. Digital 
 repeat too: a wavetable or square wave whose period divides a codec's hop, a sample loop
 of a power-of-two length, a gate clocked in samples, undithered 8-bit chip sounds. None of
 these is lossy. Also the hard cases of the field notes: an FM capture (19 kHz pilot over a
-15 kHz band), a vinyl transfer (crackle, rumble, wow, soft top end), a clipped master,
+15 kHz band), a vinyl transfer (crackle, rumble, wow, soft top end), a tape or vinyl transfer
+of band-limited music with hiss over it through an anti-alias wall, a clipped master,
 audio near the 16-bit floor, bit-reduced sources, odd channel layouts.
 
 Every file is genuine. Prints one line per file whose verdict is ``transcoded`` or that has
@@ -67,7 +68,7 @@ def plan() -> list[tuple]:
             out.append(("loop", f"bed_{L}", sr, 1))
         for g in GATES:
             out.append(("gate", f"bed_{g}", sr, 2))
-        for name in ("fm_capture", "vinyl", "clipped", "tiny", "bits8", "bits12", "one_channel",
+        for name in ("fm_capture", "vinyl", "hiss_transfer", "clipped", "tiny", "bits8", "bits12", "one_channel",
                      "inverted", "mono", "chip8"):
             for seed in range(3):
                 out.append(("other", name, sr, 10 + seed))
@@ -120,6 +121,14 @@ def render(family: str, name: str, sr: int, seed: int, seconds: float, draw: int
         y += signal.lfilter([1, 0.5, 0.2], [1], clicks, axis=0)
         y += 0.01 * np.sin(2 * np.pi * 8 * t)[:, None] + 3e-3 * rng.standard_normal((n, 2))
         return to_pcm16(np.clip(y, -1, 1), rng)
+    if name == "hiss_transfer":  # tape or vinyl: music fading out at 10-16 kHz, hiss over it, an anti-alias wall
+        hz = np.fft.rfftfreq(n, 1 / sr)
+        top, width = rng.uniform(10000, 16000), rng.uniform(300, 3000)
+        y = np.fft.irfft(np.fft.rfft(bed, axis=0) * np.clip((top - hz) / width, 0, 1)[:, None], n, axis=0)
+        y = y + 10 ** (rng.uniform(-96, -80) / 20) * rng.standard_normal((n, 2))
+        spectrum = np.fft.rfft(y, axis=0)
+        spectrum[hz > (20000 if sr == 48000 else rng.choice([20000, 21000]))] = 0
+        return to_pcm16(np.clip(np.fft.irfft(spectrum, n, axis=0), -1, 1))
     if name == "clipped":
         return to_pcm16(np.clip(bed * 4, -1, 1))
     if name == "tiny":

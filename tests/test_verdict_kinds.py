@@ -106,3 +106,41 @@ def test_a_steady_filter_shows_no_lossy_texture(tracks):
 def test_the_mp3_is_still_caught(tracks, shipped):
     r = shipped.analyze(tracks["mp3"])
     assert r.verdict == "transcoded" and r.model_score is not None, r
+
+
+@pytest.fixture(scope="module")
+def hiss_transfer(tmp_path_factory):
+    """20 s of music fading out from 14.5 to 15.5 kHz with hiss at -84 dBFS over it, through
+    an anti-alias wall at 20 kHz (a tape or vinyl transfer at 48 kHz), 16-bit: genuine."""
+    from penthy_model.demo import music
+
+    sr = 48000
+    rng = np.random.default_rng(61)
+    x = music(20.0, sr=sr, seed=61).astype(np.float64)
+    hz = np.fft.rfftfreq(len(x), 1 / sr)
+    spectrum = np.fft.rfft(x, axis=0) * np.clip((15500 - hz) / 1000, 0, 1)[:, None]
+    y = np.fft.irfft(spectrum, len(x), axis=0) + 10 ** (-84 / 20) * rng.standard_normal(x.shape)
+    spectrum = np.fft.rfft(y, axis=0)
+    spectrum[hz > 20000] = 0
+    path = tmp_path_factory.mktemp("hiss") / "transfer.flac"
+    sf.write(path, np.fft.irfft(spectrum, len(x), axis=0), sr, subtype="PCM_16")
+    return path
+
+
+def test_a_top_band_of_steady_hiss_is_not_judged_for_texture(hiss_transfer, shipped, monkeypatch):
+    """The band under the wall holds only hiss, steady, while the band under it follows the
+    music: judged anyway, its texture reads as a lossy coder's; as steady as a noise floor, it
+    is not judged (engine 0.2.12), and the network's low score alone accuses nothing."""
+    from penthy_model import texture
+    from penthy_model.audio import read_windows
+    from penthy_model.cutoff import estimate_cutoff
+
+    w = read_windows(str(hiss_transfer))
+    cutoff = estimate_cutoff(w.samples, w.sample_rate)
+    assert measure(w.samples, w.sample_rate, cutoff) is None
+    monkeypatch.setattr(texture, "STEADY_DB", 0.0)
+    judged = measure(w.samples, w.sample_rate, cutoff)
+    assert judged is not None and judged.score >= TEXTURE_MIN_DB, judged
+    monkeypatch.undo()
+    r = shipped.analyze(hiss_transfer)
+    assert r.verdict != "transcoded" and r.codec is None and r.backed_by is None, r
