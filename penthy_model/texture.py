@@ -24,8 +24,8 @@ over it (a tape or vinyl transfer) through an anti-alias wall at 20 kHz leaves a
 nothing but hiss, steady while the band under it follows the music: the top band's jump is
 then the music's own, and the score runs to 2.5-5.6 dB. A channel whose top band is as steady
 as a noise floor over the frames judged (the dB of its mean power less the mean of its dB,
-under STEADY_DB; hiss reads under 0.1 dB, music and a coder's patchy band 10 dB or more) is
-not judged.
+under STEADY_DB: hiss reads under 0.1 dB, a coder's patchy band that scores as lossy 10 dB or
+more) is not judged.
 
 Measured on the issue-25 selection split (10 s clips, 8 ways of making music): genuine kinds
 (steep low-passes, 32/48 kHz resampling, hi-res, full band) score -0.5 to 0.87 dB; lossy fakes
