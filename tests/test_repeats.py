@@ -83,9 +83,9 @@ def test_a_wave_under_music_whose_period_shares_the_hop_names_no_codec(tmp_path,
 def test_the_checks_run_at_or_below_every_codec_level_of_the_policy():
     """REVIEW_Z decides which files get the repeat and shift checks; a codec's grid that proves
     a transcode or backs the network's must have had them, so REVIEW_Z stays at or under every
-    codec's support level, and each support level under the level that names the codec; but
-    Opus's band-end grid, which names the codec from the level where the low-pass frame edges
-    it is made of back a verdict (CELT's band end, not a higher z, tells the codec)."""
+    codec's support level, and each support level under the level that names the codec. Opus's
+    band-end grid is the exception: it names the codec from the level at which the low-pass
+    frame edges it is made of back a verdict (CELT's band end, not a higher z, tells the codec)."""
     from penthy_model.constants import CODEC_MIN_Z, CODEC_SUPPORT_Z  # the Policy's defaults
     from penthy_model.evidence import opus
     from penthy_model.evidence.stats import REVIEW_Z
