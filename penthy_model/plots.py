@@ -211,13 +211,11 @@ def save_plot(result: Result, directory, policy=None) -> Path | None:
     _score_strip(fig.add_axes(rects.scores), scores, starts, windows.duration, colormaps[SCORE_COLORMAP])
     _titles(fig, result)
     if rects.proof is not None:
-        from .evidence.profile import PROFILED, grid_profile
+        from .evidence.profile import grid_profile
 
         codec, role = proof_grid(result)
-        # one of a codec's measures with no profile across alignments (Opus's frame edges above a low-pass)
-        unprofiled = result.grid is not None and result.grid not in PROFILED
-        profile = None if unprofiled else grid_profile(codec, windows.samples, windows.starts, sr,
-                                                       result.grid_alignment)
+        profile = None if _unprofiled_grid(result) else grid_profile(codec, windows.samples, windows.starts, sr,
+                                                                     result.grid_alignment)
         backing = codec_threshold(codec, policy, True, result.grid) if role == "backing" else None
         _proof_panel(fig.add_axes(rects.proof), result, profile, codec_threshold(codec, policy, grid=result.grid),
                      backing)
@@ -243,6 +241,14 @@ def codec_threshold(codec: str, policy=None, support: bool = False, grid: str | 
     return level_for(codec, grid, levels, missing=None)
 
 
+def _unprofiled_grid(result: Result) -> bool:
+    """Whether the grid ``result``'s verdict rests on is one of its codec's measures with no
+    profile across alignments (Opus's frame edges above a low-pass, or at CELT's band end)."""
+    from .evidence.profile import PROFILED
+
+    return result.grid is not None and result.grid not in PROFILED
+
+
 def _proof_panel(ax, result: Result, profile, threshold: float | None, backing: float | None = None) -> None:
     """The codec grid's z across the alignments of its hop, its threshold and the spike; for a
     verdict a weaker grid backs (``result.backed_by``), the level it backs from too."""
@@ -260,7 +266,7 @@ def _proof_panel(ax, result: Result, profile, threshold: float | None, backing: 
         ax.set_axis_off()
         at = "" if result.grid_alignment is None else f"at alignment {result.grid_alignment}"
         note = ", ".join(part for part in (verdict_z, at) if part)
-        if result.grid is not None and result.grid not in PROFILED:
+        if _unprofiled_grid(result):
             why = (f"no profile across alignments for this\nmeasure of {name}'s grid: it is read\n"
                    "only where known decoders put it")
         elif result.codec in PROFILED:
