@@ -7,8 +7,10 @@ repeat too: a wavetable or square wave whose period divides a codec's hop, a sam
 of a power-of-two length, a gate clocked in samples, undithered 8-bit chip sounds. None of
 these is lossy. Also the hard cases of the field notes: an FM capture (19 kHz pilot over a
 15 kHz band), a vinyl transfer (crackle, rumble, wow, soft top end), a tape or vinyl transfer
-of band-limited music with hiss over it through an anti-alias wall, a clipped master,
-audio near the 16-bit floor, bit-reduced sources, odd channel layouts.
+of band-limited music with hiss over it through an anti-alias wall, a transfer cleaned by
+spectral noise reduction, a clipped master, audio near the 16-bit floor, bit-reduced sources,
+odd channel layouts; and waves under music at 8 and 11.025 kHz, where the windows are short
+and the grids decide alone.
 
 Every file is genuine. Prints one line per file whose verdict is ``transcoded`` or that has
 a codec named, then counts per family. Nothing is timed.
@@ -68,13 +70,17 @@ def plan() -> list[tuple]:
             out.append(("loop", f"bed_{L}", sr, 1))
         for g in GATES:
             out.append(("gate", f"bed_{g}", sr, 2))
-        for name in ("fm_capture", "vinyl", "hiss_transfer", "clipped", "tiny", "bits8", "bits12", "one_channel",
-                     "inverted", "mono", "chip8"):
+        for name in ("fm_capture", "vinyl", "hiss_transfer", "denoised", "clipped", "tiny", "bits8", "bits12",
+                     "one_channel", "inverted", "mono", "chip8"):
             for seed in range(3):
                 out.append(("other", name, sr, 10 + seed))
     for sr in (96000, 192000):
         for p in (64, 128, 256, 576, 1024):
             out.append(("hires_periodic", f"square_{p}", sr, 0))
+    for sr in (8000, 11025):
+        for w in ("pulse", "saw"):
+            for p in (128, 256, 512, 1024):
+                out.append(("low_rate_bed", f"{w}_{p}", sr, 1))
     return out
 
 
@@ -84,11 +90,11 @@ def render(family: str, name: str, sr: int, seed: int, seconds: float, draw: int
     key = f"{family}/{name}/{sr}/{seed}" + (f"/{draw}" if draw else "")
     rng = np.random.default_rng(zlib.crc32(key.encode()))
     n = int(seconds * sr)
-    if family in ("periodic", "hires_periodic", "periodic_bed"):
+    if family in ("periodic", "hires_periodic", "periodic_bed", "low_rate_bed"):
         w, p = name.split("_")
         x = 0.3 * _wave(w, int(p), n, rng)
         x = np.stack([x, x], 1)
-        if family == "periodic_bed":
+        if family in ("periodic_bed", "low_rate_bed"):
             x = x + 0.5 * _bed(rng, sr, seconds)
             return to_pcm16(np.clip(x, -1, 1), rng)
         return to_pcm16(x)  # undithered: digital synthesis often is
@@ -129,6 +135,17 @@ def render(family: str, name: str, sr: int, seed: int, seconds: float, draw: int
         spectrum = np.fft.rfft(y, axis=0)
         spectrum[hz > (20000 if sr == 48000 else rng.choice([20000, 21000]))] = 0
         return to_pcm16(np.clip(np.fft.irfft(spectrum, n, axis=0), -1, 1))
+    if name == "denoised":  # noise reduction as Audacity does it: STFT bins under k x the noise's gated down
+        hiss = 10 ** (rng.uniform(-70, -50) / 20)
+        y = bed + hiss * rng.standard_normal((n, 2))
+        size, hop = 2048, 512
+        profile = np.mean(np.abs(signal.stft(hiss * rng.standard_normal((n, 2)), sr, "hann", size, size - hop,
+                                             axis=0)[2]) ** 2, axis=-1, keepdims=True)
+        spec = signal.stft(y, sr, "hann", size, size - hop, axis=0)[2]
+        gain = np.where(np.abs(spec) ** 2 > rng.choice([2.0, 4.0, 8.0]) * profile, 1.0,
+                        10 ** (-rng.uniform(6, 24) / 20))
+        y = signal.istft(spec * gain, sr, "hann", size, size - hop, time_axis=-1, freq_axis=0)[1]
+        return to_pcm16(np.clip(y.T[:n], -1, 1), rng)
     if name == "clipped":
         return to_pcm16(np.clip(bed * 4, -1, 1))
     if name == "tiny":

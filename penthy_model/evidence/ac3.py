@@ -30,6 +30,9 @@ from penthy_model.evidence.mdctgrid import Grid, kbd_window
 from penthy_model.evidence.mdctgrid import measure as _measure
 
 CODEC = "ac3"
+# The rates AC3 codes at (32, 44.1, 48 kHz), and E-AC3's reduced rates: at any other rate a
+# block grid of 256 samples is something else (a wave of 512 samples under music at 8 kHz).
+RATES = frozenset({16000, 22050, 24000, 32000, 44100, 48000})
 # The asymmetric quantisers' lattice: a coefficient coded with an exponent and a k-bit
 # mantissa comes back (in 16-bit steps, under this orthonormal MDCT) as a multiple of
 # sqrt(2) * 2^j for some whole j (measured: the phase peaks at exactly half an octave on
@@ -48,5 +51,8 @@ THOROUGH = replace(GRID, scan_windows=6)
 
 def measure(samples: np.ndarray, starts: list[int], sample_rate: int,
             thorough: bool = False) -> tuple[float, int | None]:
-    """(z, alignment mod 256) of the AC3 block grid; see ``mdctgrid.measure``."""
+    """(z, alignment mod 256) of the AC3 block grid; see ``mdctgrid.measure``. Not measured
+    (NaN, None) at a rate AC3 does not code at."""
+    if sample_rate not in RATES:
+        return float("nan"), None
     return _measure(samples, starts, sample_rate, THOROUGH if thorough else GRID)

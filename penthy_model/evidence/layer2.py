@@ -168,13 +168,16 @@ class Finding(NamedTuple):
 
 
 NOTHING = Finding(float("nan"), None, None, float("nan"), float("nan"))
+# The rates the two code at: MPEG-1 Layer II 32, 44.1, 48 kHz and MPEG-2's half rates 16,
+# 22.05, 24 kHz; Musepack 32, 37.8, 44.1, 48 kHz. At any other rate there is nothing to name.
+RATES = frozenset({16000, 22050, 24000, 32000, 37800, 44100, 48000})
 
 
 def identify(samples: np.ndarray, starts: list[int], sample_rate: int) -> Finding:
     """The subband grid's z and phase (see ``measure``) and which coder made it: "musepack"
     where the steps of its runs follow Musepack's scalefactor grid more closely than Layer
-    II's (``scalefactor_combs``), else "mp2"."""
-    if samples is None or len(samples) == 0:
+    II's (``scalefactor_combs``), else "mp2". Nothing at a rate neither codes at (``RATES``)."""
+    if samples is None or len(samples) == 0 or sample_rate not in RATES:
         return NOTHING
     pick = np.unique(np.linspace(0, len(samples) - 1, min(SCAN_WINDOWS, len(samples))).round().astype(int))
     scanned = _stretch_counts(samples, starts, pick.tolist(), 0, np.arange(BANDS), SCAN_RUNS)

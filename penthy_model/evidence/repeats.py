@@ -106,7 +106,8 @@ def few_levels(samples: np.ndarray) -> np.ndarray:
 # samples, a loop under a vocal). Its edges fall on the same places of every block a coder of
 # a related hop would cut, and can lift that alignment as a coder's quantisation does.
 FAR_LAGS = (2048, 8192)  # a period is scored by the correlation at its multiples in here, where
-# the music's own has died away...
+# the music's own has died away (ending FAR_TAIL samples before a shorter window's end)...
+FAR_TAIL = 1024  # ...so that the longest lag still sums over this many samples (windows at 8 kHz: 5911)
 MAX_PERIOD = 2048  # ...for periods up to this...
 MIN_MULTIPLES = 4  # ...with at least this many multiples there...
 PERIOD_STEP = 16  # ...and a multiple of this. Only a wave whose period is commensurate with a
@@ -117,11 +118,19 @@ PERIODIC_RATIO = 25.0  # the median period must carry this many times the energy
 MIN_PERIODS = 32  # whole periods needed to take a median
 
 
-def _period(samples: np.ndarray) -> int:
+def far_lags(length: int) -> tuple[int, int]:
+    """The lags (lo, hi) a period's multiples are scored in, for windows of ``length`` samples:
+    FAR_LAGS, ending at least FAR_TAIL samples before the window's end."""
+    return FAR_LAGS[0], min(FAR_LAGS[1], length - FAR_TAIL)
+
+
+def _period(samples: np.ndarray) -> int | None:
     """The period (a multiple of PERIOD_STEP up to MAX_PERIOD, with MIN_MULTIPLES multiples
-    within FAR_LAGS) whose multiples there correlate best, over the first STRETCH samples of
-    every window's mix."""
-    lo, hi = FAR_LAGS
+    within ``far_lags``) whose multiples there correlate best, over the first STRETCH samples
+    of every window's mix; None where the windows are too short for any period to have them."""
+    lo, hi = far_lags(min(samples.shape[1], STRETCH))
+    if hi < lo:
+        return None
     total = np.zeros(hi + 1)
     for x in samples:
         y = x[:STRETCH].astype(np.float64).mean(axis=1)
@@ -132,8 +141,10 @@ def _period(samples: np.ndarray) -> int:
         r = np.fft.irfft(spec * np.conj(spec), 2 * n)[:hi + 1]
         total += r / (r[0] + 1e-12) * n / (n - np.arange(hi + 1))  # per lag, as a share of the energy
     periods = np.arange(PERIOD_STEP, MAX_PERIOD + 1, PERIOD_STEP)
-    first = -(-lo // periods) * periods  # each period's first multiple in FAR_LAGS
+    first = -(-lo // periods) * periods  # each period's first multiple in the far lags
     keep = (hi - first) // periods + 1 >= MIN_MULTIPLES
+    if not keep.any():
+        return None
     periods, first = periods[keep], first[keep]
     score = np.array([total[f:hi + 1:p].mean() for f, p in zip(first, periods)])
     return int(periods[np.argmax(score)])
@@ -186,9 +197,11 @@ def periodic_part(samples: np.ndarray, starts) -> np.ndarray | None:
     median of music gives, or where, in the samples' first differences, a period one sample
     longer or shorter fits half as well or better (music's own loops, and smooth waves,
     which fake no grid, are not exact to the sample)."""
-    if samples is None or len(samples) == 0 or samples.shape[1] <= FAR_LAGS[1]:
+    if samples is None or len(samples) == 0:
         return None
     period = _period(samples)
+    if period is None:
+        return None
     repeat, ratio = _median_period(samples, starts, period, screen=True)
     if ratio < PERIODIC_RATIO:
         return None
