@@ -51,6 +51,9 @@ def test_windows_that_repeat_are_found_and_music_is_not():
     assert repeating(tone).tolist() == [True]
     assert repeating(song).tolist() == [False]
     assert repeating(silence).tolist() == [False]
+    short = periodic("noise", 4096, 1.0, 8000)[None, :5911]  # 8 kHz: a loop longer than half the window
+    assert repeating(short).tolist() == [True]
+    assert repeating(music(1.0, sr=8000, seed=5)[None, :5911]).tolist() == [False]
 
 
 def test_a_repeating_window_is_dropped_and_the_others_still_count(tmp_path):
@@ -241,7 +244,7 @@ def _pulse(period: int, n: int) -> np.ndarray:
 
 
 def test_the_periodic_part_is_found_in_the_short_windows_of_a_low_rate():
-    """At 8 kHz the windows are under 6000 samples: the far lags end FAR_TAIL before the
+    """At 8 kHz the windows are under 6000 samples: the far lags end TAIL samples before the
     window's end (they ended at 8192, so a wave under the music was never looked for there)."""
     from penthy_model.evidence.repeats import FAR_LAGS, far_lags, periodic_part
 
@@ -272,4 +275,17 @@ def test_a_wave_under_music_at_8_khz_names_no_codec(tmp_path, monkeypatch):
     monkeypatch.setattr(ac3, "RATES", ac3.RATES | {sr})
     monkeypatch.setattr(layer2, "RATES", layer2.RATES | {sr})
     r = analyze(path)
+    assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)
+
+
+def test_a_noise_loop_longer_than_half_a_window_at_8_khz_is_no_grid(tmp_path):
+    """Found on a fresh draw of the hostile plan at 8 kHz: a stereo loop of 4096 samples of
+    noise was named AAC at z 54. The windows there hold 5911 samples, and the repeat search
+    stopped at half of them; it now reaches as far as TAIL samples are left to compare."""
+    import zlib
+
+    sr, n, loop = 8000, 80000, 4096
+    rng = np.random.default_rng(zlib.crc32(b"loop/noise_4096/8000/0/1001"))  # that draw's noise
+    x = np.clip(np.tile(0.2 * rng.standard_normal((loop, 2)), (n // loop + 1, 1))[:n], -1, 1)
+    r = analyze(write_flac(tmp_path / "loop_4096_8k.flac", to_pcm16(x), sr))
     assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)

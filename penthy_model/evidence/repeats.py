@@ -12,8 +12,9 @@ digital silence and back (``gated``), and voices of a few levels, chip tunes and
 sources left undithered (``few_levels``).
 
 ``repeating`` finds such windows: the lag where the start of each channel best correlates
-with itself (an FFT, lags MIN_LAG to half the stretch), then whether the whole window comes
-back at that lag (or one of the next best) to within REPEAT_LSB RMS.
+with itself (an FFT, lags MIN_LAG to half the stretch, or as far as a shorter window leaves
+TAIL samples to compare), then whether the whole window comes back at that lag (or one of the
+next best) to within REPEAT_LSB RMS.
 """
 
 from __future__ import annotations
@@ -23,17 +24,18 @@ import numpy as np
 from .stats import LSB, REPEAT_LSB
 
 MIN_LAG = 16  # shorter periods than this are tones, not repeats that line up with a codec's blocks
-STRETCH = 16384  # samples of each channel searched for the lag (lags up to half of it)
+STRETCH = 16384  # samples of each channel searched for the lag (lags up to half of it)...
+TAIL = 1024  # ...or, in a shorter window (8 kHz: 5911 samples), up to where this many are left to compare
 LAGS_TRIED = 3  # best-correlated lags whose repeat is checked on the whole window
 MIN_CORRELATION = 0.9  # a lag correlating less than this is not a repeat
 
 
 def _lags(x: np.ndarray) -> np.ndarray:
-    """The LAGS_TRIED lags (MIN_LAG to len/2) where ``x`` best correlates with itself, among
-    those at MIN_CORRELATION or more (normalised by the energy of the overlap)."""
+    """The LAGS_TRIED lags (MIN_LAG to ``max_lag``) where ``x`` best correlates with itself,
+    among those at MIN_CORRELATION or more (normalised by the energy of the overlap)."""
     n = len(x)
     spec = np.fft.rfft(x, 2 * n)
-    r = np.fft.irfft(spec * np.conj(spec), 2 * n)[:n // 2 + 1]
+    r = np.fft.irfft(spec * np.conj(spec), 2 * n)[:max(max_lag(n), 0) + 1]
     energy = np.cumsum(x[::-1] ** 2)[::-1]  # energy of x[lag:] (the overlap's tail)...
     head = np.cumsum(x ** 2)  # ...and of x[:n - lag]
     lags = np.arange(len(r))
@@ -42,6 +44,12 @@ def _lags(x: np.ndarray) -> np.ndarray:
     corr[:MIN_LAG] = -1
     best = np.argsort(-corr)[:LAGS_TRIED]
     return best[corr[best] >= MIN_CORRELATION]
+
+
+def max_lag(length: int) -> int:
+    """The longest lag searched in a window of ``length`` samples: half the stretch, as far as
+    the window leaves TAIL samples to compare (a loop of 4096 samples at 8 kHz is found)."""
+    return min(STRETCH // 2, length - TAIL)
 
 
 def _repeats(channel: np.ndarray) -> bool:
@@ -106,8 +114,7 @@ def few_levels(samples: np.ndarray) -> np.ndarray:
 # samples, a loop under a vocal). Its edges fall on the same places of every block a coder of
 # a related hop would cut, and can lift that alignment as a coder's quantisation does.
 FAR_LAGS = (2048, 8192)  # a period is scored by the correlation at its multiples in here, where
-# the music's own has died away (ending FAR_TAIL samples before a shorter window's end)...
-FAR_TAIL = 1024  # ...so that the longest lag still sums over this many samples (windows at 8 kHz: 5911)
+# the music's own has died away (ending TAIL samples before a shorter window's end)...
 MAX_PERIOD = 2048  # ...for periods up to this...
 MIN_MULTIPLES = 4  # ...with at least this many multiples there...
 PERIOD_STEP = 16  # ...and a multiple of this. Only a wave whose period is commensurate with a
@@ -120,8 +127,8 @@ MIN_PERIODS = 32  # whole periods needed to take a median
 
 def far_lags(length: int) -> tuple[int, int]:
     """The lags (lo, hi) a period's multiples are scored in, for windows of ``length`` samples:
-    FAR_LAGS, ending at least FAR_TAIL samples before the window's end."""
-    return FAR_LAGS[0], min(FAR_LAGS[1], length - FAR_TAIL)
+    FAR_LAGS, ending at least TAIL samples before the window's end."""
+    return FAR_LAGS[0], min(FAR_LAGS[1], length - TAIL)
 
 
 def _period(samples: np.ndarray) -> int | None:
