@@ -232,7 +232,6 @@ def test_a_square_under_music_names_no_subband_coder(tmp_path):
     assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)
 
 
-
 def _under_music(wave: np.ndarray, sr: int, seconds: float = 10.0) -> np.ndarray:
     """``wave`` (n,) in both channels under the demo music, as float in [-1, 1]."""
     bed = music(seconds, sr=sr, seed=1)[:len(wave)]
