@@ -180,7 +180,7 @@ def one(args):
         x = render(family, name, sr, seed, seconds, draw)
         sub = "PCM_24" if sr > 48000 else "PCM_16"
         if sr > 48000:
-            x = (x.astype(np.int32) << 8)
+            x = x.astype(np.int32) << 16  # int16 to the top of int32: soundfile keeps its top 24 bits
             sf.write(str(path), x, sr, subtype=sub)
         else:
             sf.write(str(path), x, sr, subtype=sub)
