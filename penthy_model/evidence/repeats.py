@@ -136,23 +136,19 @@ def _period(samples: np.ndarray) -> int | None:
     within ``far_lags``) whose multiples there correlate best, over the first STRETCH samples
     of every window's mix; None where the windows are too short for any period to have them."""
     lo, hi = far_lags(min(samples.shape[1], STRETCH))
-    if hi < lo:
-        return None
-    total = np.zeros(hi + 1)
-    for x in samples:
-        y = x[:STRETCH].astype(np.float64).mean(axis=1)
-        n = len(y)
-        if n <= hi:
-            continue
-        spec = np.fft.rfft(y, 2 * n)
-        r = np.fft.irfft(spec * np.conj(spec), 2 * n)[:hi + 1]
-        total += r / (r[0] + 1e-12) * n / (n - np.arange(hi + 1))  # per lag, as a share of the energy
     periods = np.arange(PERIOD_STEP, MAX_PERIOD + 1, PERIOD_STEP)
     first = -(-lo // periods) * periods  # each period's first multiple in the far lags
     keep = (hi - first) // periods + 1 >= MIN_MULTIPLES
     if not keep.any():
         return None
     periods, first = periods[keep], first[keep]
+    total = np.zeros(hi + 1)
+    for x in samples:  # the far lags end TAIL samples before the stretch read
+        y = x[:STRETCH].astype(np.float64).mean(axis=1)
+        n = len(y)
+        spec = np.fft.rfft(y, 2 * n)
+        r = np.fft.irfft(spec * np.conj(spec), 2 * n)[:hi + 1]
+        total += r / (r[0] + 1e-12) * n / (n - np.arange(hi + 1))  # per lag, as a share of the energy
     score = np.array([total[f:hi + 1:p].mean() for f, p in zip(first, periods)])
     return int(periods[np.argmax(score)])
 
