@@ -233,13 +233,9 @@ def test_a_square_under_music_names_no_subband_coder(tmp_path):
 
 
 def _under_music(wave: np.ndarray, sr: int, seconds: float = 10.0) -> np.ndarray:
-    """``wave`` (n,) in both channels under the demo music, as float in [-1, 1]."""
+    """``wave`` (n, 2) under the demo music, as float in [-1, 1]."""
     bed = music(seconds, sr=sr, seed=1)[:len(wave)]
-    return np.clip(np.stack([wave, wave], 1) + 0.5 * bed / np.abs(bed).max(), -1, 1)
-
-
-def _pulse(period: int, n: int) -> np.ndarray:
-    return np.where(np.arange(n) % period < period // 4, 0.3, -0.1)
+    return np.clip(wave + 0.5 * bed / np.abs(bed).max(), -1, 1)
 
 
 def test_the_periodic_part_is_found_in_the_short_windows_of_a_low_rate():
@@ -249,12 +245,12 @@ def test_the_periodic_part_is_found_in_the_short_windows_of_a_low_rate():
 
     sr, n = 8000, 5911
     assert far_lags(40000) == FAR_LAGS and far_lags(n)[1] < n < FAR_LAGS[1]
-    wave = _pulse(512, 10 * sr)
+    wave = periodic("pulse", 512, 10.0, sr)
     x = _under_music(wave, sr)
     starts = [0, 20_000, 40_001, 60_003]
     windows = np.stack([x[s:s + n] for s in starts]).astype(np.float32)
     found = periodic_part(windows, starts)
-    truth = np.stack([np.stack([wave[s:s + n]] * 2, 1) for s in starts])
+    truth = np.stack([wave[s:s + n] for s in starts])
     assert found is not None and np.sqrt(np.mean((found - truth) ** 2)) < 0.05 * np.sqrt(np.mean(truth ** 2))
     music_only = np.stack([_under_music(0 * wave, sr)[s:s + n] for s in starts]).astype(np.float32)
     assert periodic_part(music_only, starts) is None
@@ -267,7 +263,7 @@ def test_a_wave_under_music_at_8_khz_names_no_codec(tmp_path, monkeypatch):
     from penthy_model.evidence import ac3, layer2
 
     sr = 8000
-    path = write_flac(tmp_path / "pulse_512_8k.flac", to_pcm16(_under_music(_pulse(512, 10 * sr), sr),
+    path = write_flac(tmp_path / "pulse_512_8k.flac", to_pcm16(_under_music(periodic("pulse", 512, 10.0, sr), sr),
                                                                np.random.default_rng(4)), sr)
     r = analyze(path)
     assert r.codec is None and r.verdict != "transcoded", (r.verdict, r.codec, r.grid_z)
