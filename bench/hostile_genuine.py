@@ -178,12 +178,9 @@ def one(args):
     path = Path(out) / f"{family}__{name}__{sr}__{seed}.flac"
     if not path.exists():
         x = render(family, name, sr, seed, seconds, draw)
-        sub = "PCM_24" if sr > 48000 else "PCM_16"
         if sr > 48000:
             x = x.astype(np.int32) << 16  # int16 to the top of int32: soundfile keeps its top 24 bits
-            sf.write(str(path), x, sr, subtype=sub)
-        else:
-            sf.write(str(path), x, sr, subtype=sub)
+        sf.write(str(path), x, sr, subtype="PCM_24" if sr > 48000 else "PCM_16")
     from penthy_model.analyze import analyze
     r = analyze(path)
     return family, path.name, r.verdict, r.score, r.model_score, r.codec, r.grid_z
