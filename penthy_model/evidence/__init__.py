@@ -1,6 +1,7 @@
 """Codec evidence: whether a file's samples show the frame grid of a lossy codec.
 
-Each codec family has a detector module (``mdct`` for AAC and Vorbis, ``mp3`` for MP3,
+Each codec family has a detector module (``mdct`` for AAC and Vorbis, told apart where their
+grids coincide by the steps of their quantisers, ``quantiser``; ``mp3`` for MP3,
 ``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus (its grid at 48 kHz, its frame
 edges at 44.1 kHz too, above 20 kHz and just above a low-passed source's cutoff),
 ``layer2`` for the polyphase subband grid of MP2 and Musepack; ``mdctgrid`` is what the

@@ -15,7 +15,9 @@ Where the grid lies depends on how many priming samples the encoder put before t
 and the decoder removed: AAC encoders prime by 1024 or 2048 samples (grid at 0 mod 1024),
 Apple's by 2112 (960) and Nero's by 2624 (448); a Vorbis stream's long blocks fall at 64
 mod 128 after its first short blocks, and may move by 128 after a run of short blocks. Only
-those alignments are tested, against 8 to 12 others that no codec here uses.
+those alignments are tested, against 8 to 12 others that no codec here uses. An encoder may
+put its blocks at the other's alignment (FFmpeg's own Vorbis encoder at AAC's 0): a grid is
+named by the steps its quantiser leaves in the coefficients' sizes (:mod:`.quantiser`).
 A stereo coder codes mid and side (joint stereo) or left and right on their own, band by
 band, so the zeros are only exact in the channels it coded: each of the four is tested.
 MP3's hybrid filter bank is not an MDCT of the signal: :mod:`.mp3` looks for its grid.
@@ -285,7 +287,17 @@ def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.i
     """The detector (see :mod:`penthy_model.evidence`): one measure per codec."""
     from . import CodecMeasure
 
+    from .quantiser import named
+
     absent = -np.inf if absent_z is None else min(absent_z[c.name.lower()] for c in CODECS)
     best, windows = mdct_z(samples, starts, sample_rate, clear_z, absent, thorough)
-    return [CodecMeasure(name.lower(), z, offset if offset >= 0 else None, windows, channel)
-            for name, (z, offset, channel, _) in best.items()]
+    out = {c.name: CodecMeasure(c.name.lower(), float("nan"), None, windows, "") for c in CODECS}
+    for name, (z, offset, channel, shape) in best.items():
+        codec, sign = name, "near-zero coefficients"
+        if z >= REVIEW_Z:  # a grid worth naming: whose quantiser made it (``quantiser``)
+            codec = named(name, samples, starts, offset, shape)
+            if codec != name:
+                sign = f"near-zero coefficients, sizes on {codec}'s quantiser steps"
+        if np.isfinite(z) and not out[codec].z >= z:
+            out[codec] = CodecMeasure(codec.lower(), z, offset if offset >= 0 else None, windows, channel, sign)
+    return list(out.values())
