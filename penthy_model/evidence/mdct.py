@@ -44,6 +44,7 @@ SHAPE_BASELINE = {"kbd": 8, "sine": 8, "vorbis": 12}  # ...of them, per window s
 N_DRAWS = 24  # sets of baseline alignments drawn to measure chance
 FRAME_STEP = 2  # every other block of a window is enough
 SHIFTED = (32, 64, 128, 256, 512, -32, -64, -128, -256)  # a codec at REVIEW_Z must stand above these shifts
+EVERY_WINDOW = True  # ...and hold with any one window left out (as mdctgrid's ``Grid.every_window``)
 
 
 def _kbd(n: int, alpha: float = 4.0) -> np.ndarray:
@@ -208,34 +209,47 @@ def pooled_z(counts: dict[str, list], channels: tuple[str, ...]) -> dict[str, tu
     return best
 
 
-def shifted_z(samples: np.ndarray, starts, sample_rate: int, codec: Codec, offset: int, channel: int,
-              shape: str) -> tuple[float, float]:
-    """The z of ``offset`` and the largest z among ``offset`` shifted by SHIFTED, both over
-    the shape's baseline on every block of every window. A grid that moves may use its
-    codec's other alignments, so those are left out; AAC's three belong to different coders
-    and are never lifted together. A coder's grid stands at one alignment, while a wave
-    under the music whose period shares a power of two with the hop (a pulse of 128 or 1024
-    samples) lifts every alignment a period away, or every one its edges fall on."""
+def shifted_counts(samples: np.ndarray, starts, sample_rate: int, codec: Codec, offset: int, channel: int,
+                   shape: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """For ``shifted_z``: per window, the active and near-zero coefficients of ``channel``
+    under ``shape`` at the shape's baseline, ``offset`` and ``offset`` shifted by SHIFTED,
+    on every block: (active, small), each (windows, alignments), and how many of those
+    alignments are the baseline. A grid that moves may use its codec's other alignments, so
+    those are left out of the shifts; AAC's three belong to different coders and are never
+    lifted together."""
     own = codec.offsets if codec.moves else (offset,)  # a grid that moves may use its others
     shifts = [(offset + d) % HOP for d in SHIFTED]
     shifts = [a for a in dict.fromkeys(shifts) if all(abs(a - o) > 8 for o in own)]
     base = list(BASELINE[:SHAPE_BASELINE[shape]])
     at = np.array(base + [offset] + shifts)
-    active = np.zeros(len(at))
-    small = np.zeros(len(at))
-    for x, start in zip(samples, starts):
+    active = np.zeros((len(samples), len(at)))
+    small = np.zeros((len(samples), len(at)))
+    for i, (x, start) in enumerate(zip(samples, starts)):
         found = chunk_counts(x.astype(np.float32) / np.float32(LSB), int(start), sample_rate, at, (shape,))
-        if found is None:
-            continue
-        a, s = found[shape]
-        active += a[channel].sum(axis=-1)
-        small += s[channel].sum(axis=-1)
-    nb = len(base)
-    if not shifts or active.min() < MIN_ACTIVE:
+        if found is not None:
+            a, s = found[shape]
+            active[i], small[i] = a[channel].sum(axis=-1), s[channel].sum(axis=-1)
+    return active, small, len(base)
+
+
+def shifted_z(active: np.ndarray, small: np.ndarray, baseline: int) -> tuple[float, float]:
+    """From ``shifted_counts``' totals (alignments: ``baseline`` of them, the offset, its
+    shifts): the z of the offset and the largest z among its shifts, both over the baseline.
+    A coder's grid stands at one alignment, while a wave under the music whose period shares
+    a power of two with the hop (a pulse of 128 or 1024 samples) lifts every alignment a
+    period away, or every one its edges fall on."""
+    if len(active) <= baseline + 1 or active.min() < MIN_ACTIVE:
         return float("nan"), float("nan")
     share = small / active
-    z = [chance_z(float(share[i]), share[:nb], float(active[i])) for i in range(nb, len(at))]
+    z = [chance_z(float(share[i]), share[:baseline], float(active[i])) for i in range(baseline, len(active))]
     return z[0], max(z[1:])
+
+
+def _less_shifts(z: float, own: float, other: float) -> float:
+    """``z`` less the share of the candidate's excess (``own``) a shift shows too (``other``)."""
+    if np.isfinite(other) and own > 0:
+        return z * (1.0 - min(1.0, max(0.0, other) / own))
+    return z
 
 
 def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
@@ -246,10 +260,14 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
     The first SCREEN_SAMPLES of each window are read first (SCREEN_WINDOWS spread over the
     track before the others), then the rest of each; unless ``thorough``, reading stops once
     a codec stands at ``clear_z`` or more, or every codec is under ``absent_z`` after
-    SCREEN_CHUNKS stretches with SCREEN_ACTIVE active coefficients at every alignment."""
+    SCREEN_CHUNKS stretches with SCREEN_ACTIVE active coefficients at every alignment. A codec
+    at REVIEW_Z or more keeps the least of its z less what its shifted alignments show
+    (``shifted_z``) on every window read, and the same with any one window left out: a coder
+    writes its grid in every window, and one odd stretch must not carry the file."""
     w = len(samples)
     channels = ("left", "right", "mid", "side") if samples.shape[2] == 2 else ("mix",)
     counts: dict[str, list] = {name: [] for name in _BY_WINDOW}
+    owner: dict[str, list] = {name: [] for name in _BY_WINDOW}  # the window each stretch's counts came from
     used = np.zeros(w, bool)
     spread = np.linspace(0, w - 1, min(SCREEN_WINDOWS, w)).round().astype(int).tolist() if w else []
     order = list(dict.fromkeys(spread + list(range(w))))
@@ -261,6 +279,7 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
             continue
         for name, c in found.items():
             counts[name].append(c)
+            owner[name].append(i)
             used[i] |= bool(c[0].any())
         if thorough or n < len(spread):
             continue
@@ -276,9 +295,18 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
     for c in CODECS:
         z, offset, channel, shape = best[c.name]
         if z >= REVIEW_Z:  # the share of the candidate's excess a shift shows too is taken off
-            own, other = shifted_z(samples, starts, sample_rate, c, offset, channels.index(channel), shape)
-            if np.isfinite(other) and own > 0:
-                best[c.name] = (z * (1.0 - min(1.0, max(0.0, other) / own)), offset, channel, shape)
+            at = channels.index(channel)
+            active, small, nb = shifted_counts(samples, starts, sample_rate, c, offset, at, shape)
+            z = _less_shifts(z, *shifted_z(active.sum(axis=0), small.sum(axis=0), nb))
+            # and the grid must hold with any one window left out, as a coder writes it in every window
+            for i in (np.flatnonzero(used) if EVERY_WINDOW and used.sum() > 1 else []):
+                kept = {name: [k for k, o in zip(counts[name], owner[name]) if o != i] for name in counts}
+                left = pooled_z(kept, channels)[c.name][0]
+                rest = np.arange(len(samples)) != i
+                left = _less_shifts(left, *shifted_z(active[rest].sum(axis=0), small[rest].sum(axis=0), nb))
+                if np.isfinite(left):
+                    z = min(z, left)
+            best[c.name] = (z, offset, channel, shape)
     return best, int(used.sum())
 
 
