@@ -252,6 +252,24 @@ def _less_shifts(z: float, own: float, other: float) -> float:
     return z
 
 
+def _left_out(counts: dict[str, list], owner: dict[str, list], window: int) -> dict[str, list]:
+    """``counts`` (per window shape, each stretch's) without the stretches of ``window``."""
+    return {name: [k for k, o in zip(counts[name], owner[name]) if o != window] for name in counts}
+
+
+def _every_window_holds(counts, owner, used, channels, best, level: float) -> bool:
+    """Whether each codec of ``best`` (``pooled_z``'s) at ``level`` or more stays there with
+    any one window read left out."""
+    if not EVERY_WINDOW or used.sum() <= 1:
+        return True
+    codecs = [name for name, (z, *_) in best.items() if z >= level]
+    for i in np.flatnonzero(used):
+        left = pooled_z(_left_out(counts, owner, i), channels)
+        if not all(left[name][0] >= level for name in codecs):
+            return False
+    return True
+
+
 def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
            absent_z: float = -np.inf, thorough: bool = False) -> tuple[dict[str, tuple[float, int, str, str]], int]:
     """Per codec (z, alignment, channel) for windows ``samples`` (W, length, channels) float
@@ -259,7 +277,8 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
 
     The first SCREEN_SAMPLES of each window are read first (SCREEN_WINDOWS spread over the
     track before the others), then the rest of each; unless ``thorough``, reading stops once
-    a codec stands at ``clear_z`` or more, or every codec is under ``absent_z`` after
+    a codec stands at ``clear_z`` or more with any one window read left out, or every codec is
+    under ``absent_z`` after
     SCREEN_CHUNKS stretches with SCREEN_ACTIVE active coefficients at every alignment. A codec
     at REVIEW_Z or more keeps the least of its z less what its shifted alignments show
     (``shifted_z``) on every window read, and the same with any one window left out: a coder
@@ -285,8 +304,8 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
             continue
         best = pooled_z(counts, channels)
         zs = [z for z, _, _, _ in best.values()]
-        if any(z >= clear_z for z in zs):
-            break
+        if any(z >= clear_z for z in zs) and _every_window_holds(counts, owner, used, channels, best, clear_z):
+            break  # (where one window carries it so far, read on)
         enough = n >= min(SCREEN_CHUNKS, w) and all(
             sum(a.sum(axis=(0, -1)) for a, _ in counts[name]).min() >= SCREEN_ACTIVE * len(channels) for name in counts)
         if enough and all(not z >= absent_z for z in zs):
@@ -300,8 +319,7 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
             z = _less_shifts(z, *shifted_z(active.sum(axis=0), small.sum(axis=0), nb))
             # and the grid must hold with any one window left out, as a coder writes it in every window
             for i in (np.flatnonzero(used) if EVERY_WINDOW and used.sum() > 1 else []):
-                kept = {name: [k for k, o in zip(counts[name], owner[name]) if o != i] for name in counts}
-                left = pooled_z(kept, channels)[c.name][0]
+                left = pooled_z(_left_out(counts, owner, i), channels)[c.name][0]
                 rest = np.arange(len(samples)) != i
                 left = _less_shifts(left, *shifted_z(active[rest].sum(axis=0), small[rest].sum(axis=0), nb))
                 if np.isfinite(left):
