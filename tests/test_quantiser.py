@@ -45,7 +45,8 @@ def _through(codec: str, args: list[str], src, dst):
     if not ffmpeg_has(codec) or shutil.which("ffmpeg") is None:
         pytest.skip(f"ffmpeg has no {codec} encoder")
     coded = dst.with_suffix(".ogg" if codec == "vorbis" else ".m4a")
-    for cmd in (["-i", str(src), "-c:a", codec, *args, str(coded)], ["-i", str(coded), "-sample_fmt", "s16", str(dst)]):
+    for cmd in (["-i", str(src), "-c:a", codec, *args, str(coded)],
+                ["-i", str(coded), "-sample_fmt", "s16", str(dst)]):
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *cmd], check=True)
     return dst
 

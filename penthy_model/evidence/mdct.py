@@ -278,8 +278,8 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
     The first SCREEN_SAMPLES of each window are read first (SCREEN_WINDOWS spread over the
     track before the others), then the rest of each; unless ``thorough``, reading stops once
     a codec stands at ``clear_z`` or more with any one window read left out, or every codec is
-    under ``absent_z`` after
-    SCREEN_CHUNKS stretches with SCREEN_ACTIVE active coefficients at every alignment. A codec
+    under ``absent_z`` after SCREEN_CHUNKS stretches with SCREEN_ACTIVE active coefficients at
+    every alignment. A codec
     at REVIEW_Z or more keeps the least of its z less what its shifted alignments show
     (``shifted_z``) on every window read, and the same with any one window left out: a coder
     writes its grid in every window, and one odd stretch must not carry the file."""
@@ -332,7 +332,6 @@ def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.i
             absent_z=None, thorough: bool = False) -> list:
     """The detector (see :mod:`penthy_model.evidence`): one measure per codec."""
     from . import CodecMeasure
-
     from .quantiser import named
 
     absent = -np.inf if absent_z is None else min(absent_z[c.name.lower()] for c in CODECS)

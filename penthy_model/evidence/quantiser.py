@@ -11,11 +11,12 @@ back the sizes they rebuilt, up to the decode's rounding:
 - Vorbis multiplies small residue values by a floor read from a table of 256 levels in equal
   dB steps from 1.0649863e-07 to 1 (log2 spacing 0.0908): sizes a whole number of steps apart.
 
-``lattice_z`` reads, per block and channel (in WINDOWS_READ windows), each coefficient of FLOOR_LSB or more as a phase
-(log2 of its size over the spacing, mod 1) and measures how far their resultant stands above
-random phases, pooled over blocks: (sum |S|^2 - sum n) / sqrt(sum n^2), about 0 +- 1 for
-sizes off the lattice. A decode scores in the hundreds on its own coder's lattice and in the
-tens on the other's (measured on FFmpeg AAC, FFmpeg Vorbis and libvorbis decodes).
+``lattice_z`` reads, per block and channel (in WINDOWS_READ windows), each coefficient of
+FLOOR_LSB or more as a phase (log2 of its size over the spacing, mod 1) and measures how far
+their resultant stands above random phases, pooled over blocks: (sum |S|^2 - sum n) /
+sqrt(sum n^2), about 0 +- 1 for sizes off the lattice. A decode scores in the hundreds on its
+own coder's lattice and a few to tens on the other's (measured on FFmpeg AAC, FFmpeg Vorbis
+and libvorbis decodes).
 
 ``named`` renames a measure whose grid the other member's lattice fits: that lattice at least
 its level in ``LEVELS`` and above the measure's own codec's. The z is the grid's either way.
@@ -34,8 +35,8 @@ SHAPES = {"AAC": ("kbd", "sine"), "Vorbis": ("vorbis",)}  # the windows each may
 FLOOR_LSB = 30.0  # sizes under this (16-bit steps) are left out: rounding would move them off the lattice
 WINDOWS_READ = 3  # engine windows read, spread over the track (a decode's lattice stands in the hundreds)
 LEVELS = {"AAC": 50.0, "Vorbis": 20.0}  # the least lattice that renames a measure to this codec: max(20, 2 x
-# the highest over the selection's decodes named the other (issues 25 and 26: Vorbis's 23.9, AAC's 6.3),
-# rounded up to 10 (/work/data/c41)
+# its lattice's highest over the selection's decodes named the other), rounded up to 10 (issues 25 and 26:
+# the AAC lattice of Vorbis decodes at most 23.9, the Vorbis lattice of AAC decodes 6.3; /work/data/c41)
 
 
 def coefficients(samples: np.ndarray, starts, offset: int, shape: str) -> np.ndarray:
@@ -70,7 +71,8 @@ def lattice_z(coefs: np.ndarray, spacing: float) -> float:
     return float(((s[0] ** 2 + s[1] ** 2).sum() - n.sum()) / np.sqrt((n * n).sum()))
 
 
-def lattices(samples: np.ndarray, starts, offset: int, shapes: dict[str, tuple[str, ...]] = SHAPES) -> dict[str, float]:
+def lattices(samples: np.ndarray, starts, offset: int,
+             shapes: dict[str, tuple[str, ...]] = SHAPES) -> dict[str, float]:
     """Per codec, its lattice (``lattice_z``) at ``offset`` in WINDOWS_READ of the windows,
     spread over the track: the largest over its windows ``shapes``."""
     pick = np.unique(np.linspace(0, len(samples) - 1, min(WINDOWS_READ, len(samples))).round().astype(int))
