@@ -163,6 +163,15 @@ def _codec_z(active: np.ndarray, small: np.ndarray, codecs: list[Codec], baselin
     return out
 
 
+def with_mid_side(coefs: np.ndarray) -> np.ndarray:
+    """Coefficients (channels first) of a stereo window's left and right with its mid and side
+    after them (the MDCT is linear: theirs come from the left's and right's); any other
+    layout as it is."""
+    if len(coefs) != 2:
+        return coefs
+    return np.concatenate([coefs, (coefs[:1] + coefs[1:]) * 0.5, (coefs[:1] - coefs[1:]) * 0.5])
+
+
 def chunk_counts(x: np.ndarray, start: int, sample_rate: int, offsets: np.ndarray | None = None,
                  shapes=None) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
     """For a stretch (length, channels) in 16-bit steps that starts at sample ``start`` of
@@ -185,10 +194,7 @@ def chunk_counts(x: np.ndarray, start: int, sample_rate: int, offsets: np.ndarra
         plan = {name: slice(None) for name in (shapes or WINDOWS)}
     out = {}
     for name, rows in plan.items():
-        coefs = mdct(blocks[:, rows], WINDOWS[name])  # (channels, alignments, blocks, HOP)
-        if len(coefs) == 2:
-            coefs = np.concatenate([coefs, (coefs[:1] + coefs[1:]) * 0.5, (coefs[:1] - coefs[1:]) * 0.5])
-        out[name] = near_zero_counts(coefs, lo)
+        out[name] = near_zero_counts(with_mid_side(mdct(blocks[:, rows], WINDOWS[name])), lo)
     return out
 
 

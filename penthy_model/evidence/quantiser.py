@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .mdct import BLOCK, HOP, WINDOWS, mdct
+from .mdct import BLOCK, HOP, WINDOWS, mdct, with_mid_side
 from .stats import LSB
 
 SPACING = {"AAC": 0.25, "Vorbis": float(np.log2(1 / 1.0649863e-07) / 255)}  # octaves between lattice sizes
@@ -50,11 +50,8 @@ def coefficients(samples: np.ndarray, starts, offset: int, shape: str) -> np.nda
         if count <= 0:
             continue
         rows = first + HOP * np.arange(count)
-        c = mdct(sliding_window_view(x.T.astype(np.float32) * np.float32(1 / LSB), BLOCK, axis=1)[:, rows],
-                 WINDOWS[shape])  # (channels, blocks, HOP)
-        if len(c) == 2:
-            c = np.concatenate([c, (c[:1] + c[1:]) * 0.5, (c[:1] - c[1:]) * 0.5])
-        out.append(c.reshape(-1, HOP))
+        blocks = sliding_window_view(x.T.astype(np.float32) * np.float32(1 / LSB), BLOCK, axis=1)[:, rows]
+        out.append(with_mid_side(mdct(blocks, WINDOWS[shape])).reshape(-1, HOP))  # (channels x blocks, HOP)
     return np.concatenate(out) if out else np.zeros((0, HOP), np.float32)
 
 
