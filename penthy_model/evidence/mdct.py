@@ -263,17 +263,19 @@ def _left_out(counts: dict[str, list], owner: dict[str, list], window: int) -> d
     return {name: [k for k, o in zip(counts[name], owner[name]) if o != window] for name in counts}
 
 
-def _every_window_holds(counts, owner, used, channels, best, level: float) -> bool:
+def _held_with_any_window_out(counts, owner, used, channels, best, level: float) -> dict[int, dict] | None:
     """Whether each codec of ``best`` (``pooled_z``'s) at ``level`` or more stays there with
-    any one window read left out."""
+    any one window read left out: then ``pooled_z`` of each such read, by the window left out
+    (none where no window is checked), else None."""
     if not EVERY_WINDOW or used.sum() <= 1:
-        return True
+        return {}
     codecs = [name for name, (z, *_) in best.items() if z >= level]
+    reads = {}
     for i in np.flatnonzero(used):
-        left = pooled_z(_left_out(counts, owner, i), channels)
-        if not all(left[name][0] >= level for name in codecs):
-            return False
-    return True
+        reads[i] = pooled_z(_left_out(counts, owner, i), channels)
+        if not all(reads[i][name][0] >= level for name in codecs):
+            return None
+    return reads
 
 
 def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
@@ -294,6 +296,7 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
     counts: dict[str, list] = {name: [] for name in _BY_WINDOW}
     owner: dict[str, list] = {name: [] for name in _BY_WINDOW}  # the window each stretch's counts came from
     used = np.zeros(w, bool)
+    left_out: dict[int, dict] = {}  # pooled_z with each window left out, each worked out once
     spread = np.linspace(0, w - 1, min(SCREEN_WINDOWS, w)).round().astype(int).tolist() if w else []
     order = list(dict.fromkeys(spread + list(range(w))))
     rest = SCREEN_SAMPLES - SCREEN_SAMPLES % HOP  # no block of the screen starts there or later
@@ -310,8 +313,11 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
             continue
         best = pooled_z(counts, channels)
         zs = [z for z, _, _, _ in best.values()]
-        if any(z >= clear_z for z in zs) and _every_window_holds(counts, owner, used, channels, best, clear_z):
-            break  # (where one window carries it so far, read on)
+        if any(z >= clear_z for z in zs):
+            held = _held_with_any_window_out(counts, owner, used, channels, best, clear_z)
+            if held is not None:
+                left_out = held  # pooled on the counts read: the check below reuses them
+                break  # (where one window carries it so far, read on)
         enough = n >= min(SCREEN_CHUNKS, w) and all(
             sum(a.sum(axis=(0, -1)) for a, _ in counts[name]).min() >= SCREEN_ACTIVE * len(channels) for name in counts)
         if enough and all(not z >= absent_z for z in zs):
@@ -325,7 +331,9 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
             z = _less_shifts(z, *shifted_z(active.sum(axis=0), small.sum(axis=0), nb))
             # and the grid must hold with any one window left out, as a coder writes it in every window
             for i in (np.flatnonzero(used) if EVERY_WINDOW and used.sum() > 1 else []):
-                left = pooled_z(_left_out(counts, owner, i), channels)[c.name][0]
+                if i not in left_out:  # (pooled once for every codec)
+                    left_out[i] = pooled_z(_left_out(counts, owner, i), channels)
+                left = left_out[i][c.name][0]
                 rest = np.arange(len(samples)) != i
                 left = _less_shifts(left, *shifted_z(active[rest].sum(axis=0), small[rest].sum(axis=0), nb))
                 if np.isfinite(left):
