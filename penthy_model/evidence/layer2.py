@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from penthy_model.evidence.stats import LSB, MIN_ACTIVE, chance_z
+from penthy_model.evidence.stats import LSB, MIN_ACTIVE, chance_z, spread_windows
 from penthy_model.evidence.mp3 import BANDS, FILTERS, TAPS, analysis_window
 
 RUN = 12  # band samples per scalefactor (Layer II and Musepack)
@@ -179,7 +179,7 @@ def identify(samples: np.ndarray, starts: list[int], sample_rate: int) -> Findin
     II's (``scalefactor_combs``), else "mp2". Nothing at a rate neither codes at (``RATES``)."""
     if samples is None or len(samples) == 0 or sample_rate not in RATES:
         return NOTHING
-    pick = np.unique(np.linspace(0, len(samples) - 1, min(SCAN_WINDOWS, len(samples))).round().astype(int))
+    pick = spread_windows(len(samples), SCAN_WINDOWS)
     scanned = _stretch_counts(samples, starts, pick.tolist(), 0, np.arange(BANDS), SCAN_RUNS)
     if scanned is None:
         return NOTHING
@@ -245,7 +245,7 @@ def _combs(samples: np.ndarray, starts: list[int], phase: int, windows: int, bot
     of exp(2 pi i log2(ratio) / grid) over all ratios (1: all on the grid; about
     1/sqrt(n) for ratios that know nothing of it). Runs are cut where the equal pairs say
     the coder's runs begin (the offset, mod RUN band samples, with the most)."""
-    pick = np.unique(np.linspace(0, len(samples) - 1, min(windows, len(samples))).round().astype(int))
+    pick = spread_windows(len(samples), windows)
     per_window = []
     for i in pick:
         x = samples[i] / np.float32(LSB)

@@ -31,7 +31,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .stats import LOW_HZ, LSB, MIN_ACTIVE, REVIEW_Z, chance_z, near_zero_counts
+from .stats import LOW_HZ, LSB, MIN_ACTIVE, REVIEW_Z, chance_z, near_zero_counts, spread_windows
 
 BLOCK = 2048  # long-block length of AAC-LC and of Vorbis at 44.1/48 kHz
 HOP = BLOCK // 2
@@ -297,7 +297,7 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
     owner: dict[str, list] = {name: [] for name in _BY_WINDOW}  # the window each stretch's counts came from
     used = np.zeros(w, bool)
     left_out: dict[int, dict] = {}  # pooled_z with each window left out, each worked out once
-    spread = np.linspace(0, w - 1, min(SCREEN_WINDOWS, w)).round().astype(int).tolist() if w else []
+    spread = spread_windows(w, SCREEN_WINDOWS).tolist()
     order = list(dict.fromkeys(spread + list(range(w))))
     rest = SCREEN_SAMPLES - SCREEN_SAMPLES % HOP  # no block of the screen starts there or later
     chunks = [(i, 0, SCREEN_SAMPLES) for i in order] + [(i, rest, samples.shape[1]) for i in order]

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from penthy_model.evidence.mdct import mdct
-from penthy_model.evidence.stats import ACTIVE_LSB, LOW_HZ, LSB, MIN_ACTIVE, REPEAT_LSB, chance_z
+from penthy_model.evidence.stats import ACTIVE_LSB, LOW_HZ, LSB, MIN_ACTIVE, REPEAT_LSB, chance_z, spread_windows
 
 SMALL_LSB = 1.0  # a coefficient under this (16-bit steps; the MDCT is orthonormal) is "nothing"
 GROUP = 16  # ...counted where its group of GROUP neighbouring coefficients carries ACTIVE_LSB (RMS)
@@ -173,7 +173,7 @@ def scan(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid) -
     n = grid.block + grid.hop - 1
     if samples.shape[1] < n:
         return counts
-    pick = np.unique(np.linspace(0, len(samples) - 1, min(grid.scan_windows, len(samples))).round().astype(int))
+    pick = spread_windows(len(samples), grid.scan_windows)
     for i in pick:
         x = samples[i, :n].astype(np.float32) / np.float32(LSB)
         blocks = [sliding_window_view(c, grid.block) for c in _channels(x)]
@@ -220,7 +220,7 @@ def confirm(samples: np.ndarray, starts: list[int], sample_rate: int, grid: Grid
     per_window = []
     first = grid.block + grid.hop - 1
     length = samples.shape[1]
-    pick = np.unique(np.linspace(0, len(samples) - 1, min(grid.confirm_windows, len(samples))).round().astype(int))
+    pick = spread_windows(len(samples), grid.confirm_windows)
     for i in pick:
         x, start = samples[i], starts[i]
         s0 = first + (aligns - int(start) - first) % grid.hop  # first block start of each alignment

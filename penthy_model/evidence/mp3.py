@@ -39,7 +39,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from .stats import LOW_HZ, LSB, MIN_ACTIVE, REVIEW_Z, chance_z, shares_z
+from .stats import LOW_HZ, LSB, MIN_ACTIVE, REVIEW_Z, chance_z, shares_z, spread_windows
 
 GRANULE = 576  # input samples per granule: 32 bands x 18 lines
 BANDS, LINES = 32, 18
@@ -361,7 +361,7 @@ def mp3_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf
 
     if w == 0:
         return best()
-    spread = np.linspace(0, w - 1, min(SCREEN_WINDOWS, w)).round().astype(int).tolist()
+    spread = spread_windows(w, SCREEN_WINDOWS).tolist()
     order = list(dict.fromkeys(spread + list(range(w))))
     if thorough:
         chunks = [(i, skip, samples.shape[1]) for i in order]
@@ -388,7 +388,7 @@ def sharp_z(samples: np.ndarray, starts, sample_rate: int, alignment: int, sign:
     look-alike is a hump (FM synthesis whose sidebands pair up: 7.3 at the screen's
     alignment, 7.5 and 7.0 beside it), and a screen's chance high is not there at all."""
     z = []
-    read = np.linspace(0, len(samples) - 1, min(SHARP_WINDOWS, len(samples))).round().astype(int)
+    read = spread_windows(len(samples), SHARP_WINDOWS)
     for d in (-1, 0, 1):
         a = (alignment + d) % GRANULE
         counts = np.zeros((4, PHASE_ALIGNMENTS))

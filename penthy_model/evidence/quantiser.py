@@ -28,7 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .mdct import BLOCK, HOP, WINDOWS, mdct, with_mid_side
-from .stats import LSB
+from .stats import LSB, spread_windows
 
 SPACING = {"AAC": 0.25, "Vorbis": float(np.log2(1 / 1.0649863e-07) / 255)}  # octaves between lattice sizes
 SHAPES = {"AAC": ("kbd", "sine"), "Vorbis": ("vorbis",)}  # the windows each may use (the larger lattice counts)
@@ -72,7 +72,7 @@ def lattices(samples: np.ndarray, starts, offset: int,
              shapes: dict[str, tuple[str, ...]] = SHAPES) -> dict[str, float]:
     """Per codec, its lattice (``lattice_z``) at ``offset`` in WINDOWS_READ of the windows,
     spread over the track: the largest over its windows ``shapes``."""
-    pick = np.unique(np.linspace(0, len(samples) - 1, min(WINDOWS_READ, len(samples))).round().astype(int))
+    pick = spread_windows(len(samples), WINDOWS_READ)
     samples, starts = samples[pick], [starts[i] for i in pick]
     out = {}
     for codec, windows in shapes.items():

@@ -5,7 +5,8 @@ detector re-applies the codec's transform at the codec's alignment, the coeffici
 encoder rounded to zero come back as nothing but the decode's rounding noise (under one
 16-bit step) between neighbours that carry music. ``near_zero_counts`` counts them;
 ``chance_z`` says how far a share of them at one alignment stands above the same share at
-alignments no coder used. Samples reach the detectors in 16-bit steps (``LSB``).
+alignments no coder used; ``spread_windows`` picks the windows a detector reads first.
+Samples reach the detectors in 16-bit steps (``LSB``).
 """
 
 from __future__ import annotations
@@ -54,3 +55,9 @@ def shares_z(active: np.ndarray, small: np.ndarray, k: int, others: np.ndarray |
     share = small / np.maximum(active, 1)
     null = np.delete(share, k) if others is None else share[others]
     return chance_z(share[k], null, float(active[k]))
+
+
+def spread_windows(windows: int, count: int) -> np.ndarray:
+    """Indices of ``count`` of ``windows`` windows (all where fewer), spread evenly over the
+    track, first and last included."""
+    return np.unique(np.linspace(0, windows - 1, min(count, windows)).round().astype(int))
