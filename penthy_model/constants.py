@@ -108,6 +108,12 @@ CODEC_MIN_Z = {"aac": GRID_MIN_Z, "vorbis": GRID_MIN_Z, "mp3": MP3_GRID_MIN_Z, "
 CODEC_SUPPORT_Z = {"aac": 6.0, "vorbis": 6.0, "mp3": 9.0, "ac3": 4.0, "wma": 6.5, "opus": 4.0,
                    "opus_lowpass": 5.0, "opus_lowpass_low": 5.0, "opus_bandend": 5.0, "mp2": 7.5, "musepack": 7.5,
                    "subband": 7.5}
+# Which of AAC and Vorbis made a grid their detector found at one of their alignments: the other
+# is named where its quantiser's lattice at the grid (``evidence.quantiser``) reaches this z and
+# stands above the own's. max(20, 2 x the highest of that lattice over the selection's decodes named
+# the other), rounded up to 10: Vorbis's lattice of AAC decodes at most 6.31, AAC's of Vorbis decodes
+# 23.94 (issues 25 and 26's selection, /work/data/c41). Names only: AAC and Vorbis share their levels.
+QUANTISER_LEVELS = {"aac": 50.0, "vorbis": 20.0}
 # A detector stops reading once a codec stands this far above chance (the answer is clear),
 # or, after its screen, when every codec it measures is under this share of its threshold.
 GRID_CLEAR_Z = 2 * MP3_GRID_MIN_Z

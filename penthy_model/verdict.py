@@ -2,7 +2,8 @@
 
 ``Policy`` holds every decision threshold: the CNN's (from the model's sidecar), the evidence
 levels that say whether a window has sound above 16 kHz, the codec grids' z's (to name a
-codec, and to back the CNN) and the lossy texture's. ``decide(findings, policy)`` is the one
+codec, and to back the CNN), the quantiser levels that say which of two codecs cutting the same
+grid made it (``Policy.named``) and the lossy texture's. ``decide(findings, policy)`` is the one
 function that turns a file's findings into a ``Decision``: verdict, score, reason, and the
 codec measure that proves or backs it where one does. The CLI's ``--threshold`` and the
 plugin's ``threshold`` go through ``Policy.with_threshold``.
@@ -38,7 +39,8 @@ from typing import Mapping, NamedTuple, Sequence
 import numpy as np
 
 from .constants import (CODEC_MIN_Z, CODEC_SUPPORT_Z, CONTENT_DBFS, FEATURES, FLOOR_RISE_DB, FLOOR_SPREAD_DB,
-                        GRID_ABSENT_SHARE, GRID_CLEAR_Z, MIN_SAMPLE_RATE, MIN_WINDOWS, FeatureParams)
+                        GRID_ABSENT_SHARE, GRID_CLEAR_Z, MIN_SAMPLE_RATE, MIN_WINDOWS, QUANTISER_LEVELS,
+                        FeatureParams)
 from .features import band_centres
 from .inference import Thresholds
 from .result import CODEC_NAMES, INCONCLUSIVE, LOSSLESS, TRANSCODED
@@ -166,6 +168,7 @@ class Policy:
     grid_absent_share: float = GRID_ABSENT_SHARE  # ...or every codec under this share of its threshold
     texture_min: float = TEXTURE_MIN_DB
     codec_support_z: Mapping[str, float] = field(default_factory=lambda: MappingProxyType(dict(CODEC_SUPPORT_Z)))
+    quantiser_levels: Mapping[str, float] = field(default_factory=lambda: MappingProxyType(dict(QUANTISER_LEVELS)))
 
     def __post_init__(self):
         self.thresholds  # validates the CNN thresholds
@@ -213,23 +216,43 @@ class Policy:
         """Per codec, the z under which a detector's screen may call it absent and stop."""
         return {codec: z * self.grid_absent_share for codec, z in self.codec_min_z.items()}
 
+    def named(self, measure):
+        """``measure`` under the codec it shows: its detector's (the alignment and window that
+        found the grid), or another codec that cuts the same grid where that one's quantiser
+        lattice there (``measure.lattices``) reaches its ``quantiser_levels`` and stands above
+        the own's; then a copy with that codec, the same z."""
+        lattices = dict(measure.lattices)
+        own = lattices.get(measure.codec, np.nan)
+        fits = [(z, c) for c, z in lattices.items()
+                if c != measure.codec and z >= self.quantiser_levels.get(c, np.inf) and not own >= z]
+        if not fits:
+            return measure
+        codec = max(fits)[1]
+        return replace(measure, codec=codec,
+                       sign=f"{measure.sign}, sizes on {CODEC_NAMES.get(codec, codec)}'s quantiser steps")
+
     def proof(self, evidence):
         """The codec measure of ``evidence`` (``evidence.CodecEvidence``) that is proof: z at or
-        above its codec's threshold, the strongest relative to it; None without one."""
-        return _strongest(evidence, self.codec_min_z)
+        above its codec's threshold, the strongest relative to it, under the codec it shows
+        (``named``); None without one."""
+        return self._strongest(evidence, self.codec_min_z)
 
     def support(self, evidence):
         """The codec measure of ``evidence`` at or above its codec's ``codec_support_z``, the
-        strongest relative to it: a grid too weak to name the codec, but one no steady filter
-        leaves; None without one."""
-        return _strongest(evidence, self.codec_support_z)
+        strongest relative to it (``named``): a grid too weak to name the codec, but one no
+        steady filter leaves; None without one."""
+        return self._strongest(evidence, self.codec_support_z)
+
+    def _strongest(self, evidence, levels: Mapping[str, float]):
+        """The measure of ``evidence``, named, at or above its codec's level, the strongest relative to it."""
+        if evidence is None:
+            return None
+        return _strongest([self.named(m) for m in evidence.measures], levels)
 
 
-def _strongest(evidence, levels: Mapping[str, float]):
-    """The measure of ``evidence`` at or above its codec's level, the strongest relative to it."""
-    if evidence is None:
-        return None
-    passed = [m for m in evidence.measures if m.measured and m.z >= level_of(m, levels)]
+def _strongest(measures, levels: Mapping[str, float]):
+    """The measure at or above its codec's level, the strongest relative to it."""
+    passed = [m for m in measures if m.measured and m.z >= level_of(m, levels)]
     return max(passed, key=lambda m: m.z / level_of(m, levels)) if passed else None
 
 
@@ -250,8 +273,8 @@ class Decision(NamedTuple):
     verdict: str
     score: float | None  # the CNN's pooled score; 0.0 where a codec's grid proves a transcode
     reason: str | None
-    proof: object = None  # the evidence.CodecMeasure that proves it (names the codec), if one does
-    support: object = None  # the weaker one that backs the CNN's transcoded verdict, if one does
+    proof: object = None  # the evidence.CodecMeasure that proves it, named by the policy (``Policy.named``)
+    support: object = None  # the weaker one that backs the CNN's transcoded verdict, named the same way
 
 
 def _grid_seen(found) -> str:

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from helpers import ffmpeg_has, music, write_flac
 
 from penthy_model.audio import read_windows
-from penthy_model.evidence import mdct, quantiser
+from penthy_model.constants import QUANTISER_LEVELS
+from penthy_model.evidence import CodecEvidence, CodecMeasure, mdct, quantiser
 from penthy_model.evidence.stats import REVIEW_Z
+from penthy_model.result import CODEC_NAMES
+from penthy_model.verdict import Findings, Policy, decide
 
 SR = 44100
+POLICY = Policy(0.3, 0.7, 0.3)
 
 
 def _sizes(rng, spacing: float, shape=(400, 1024)) -> np.ndarray:
@@ -59,17 +64,20 @@ def decodes(tmp_path_factory):
             "aac": _through("aac", ["-b:a", "128k"], src, d / "aac.flac")}
 
 
-def test_ffmpegs_own_vorbis_is_named_vorbis_at_aacs_alignment(decodes, monkeypatch):
+def test_ffmpegs_own_vorbis_is_named_vorbis_at_aacs_alignment(decodes):
     w = read_windows(decodes["vorbis"])
     best, _ = mdct.mdct_z(w.samples, w.starts, w.sample_rate)
     assert best["AAC"][0] >= REVIEW_Z and best["AAC"][1] == 0, best  # the grid sits where AAC's does
     found = quantiser.lattices(w.samples, w.starts, 0)
-    assert found["Vorbis"] >= quantiser.LEVELS["Vorbis"] and found["Vorbis"] > 10 * found["AAC"], found
+    assert found["Vorbis"] >= QUANTISER_LEVELS["vorbis"] and found["Vorbis"] > 10 * found["AAC"], found
     measures = {m.codec: m for m in mdct.measure(w.samples, w.starts, w.sample_rate)}
-    assert measures["vorbis"].z == best["AAC"][0] and "Vorbis's quantiser steps" in measures["vorbis"].sign
-    assert not measures["aac"].measured  # the grid it had is Vorbis's
-    monkeypatch.setitem(quantiser.LEVELS, "Vorbis", np.inf)  # without the lattice: named by its alignment
-    assert {m.codec: m for m in mdct.measure(w.samples, w.starts, w.sample_rate)}["aac"].z == best["AAC"][0]
+    grid = measures["aac"]  # the detector names it by its alignment and reports both lattices there
+    assert grid.z == best["AAC"][0] and dict(grid.lattices)["vorbis"] >= QUANTISER_LEVELS["vorbis"], grid
+    named = POLICY.named(grid)  # the policy names it by the lattice, z unchanged
+    assert named.codec == "vorbis" and named.z == grid.z and "Vorbis's quantiser steps" in named.sign, named
+    assert POLICY.proof(CodecEvidence(tuple(measures.values()))).codec == "vorbis"
+    blind = replace(POLICY, quantiser_levels={"aac": np.inf, "vorbis": np.inf})  # without: by its alignment
+    assert blind.named(grid) is grid and blind.proof(CodecEvidence(tuple(measures.values()))).codec == "aac"
 
 
 def test_ffmpegs_aac_stays_aac(decodes):
@@ -78,7 +86,25 @@ def test_ffmpegs_aac_stays_aac(decodes):
     found = quantiser.lattices(w.samples, w.starts, best["AAC"][1])
     assert found["AAC"] > 10 * max(found["Vorbis"], 1.0), found
     measures = {m.codec: m for m in mdct.measure(w.samples, w.starts, w.sample_rate)}
-    assert measures["aac"].z == best["AAC"][0] and measures["aac"].sign == "near-zero coefficients"
+    assert measures["aac"].z == best["AAC"][0] and dict(measures["aac"].lattices)["aac"] == found["AAC"]
+    named = POLICY.named(measures["aac"])
+    assert named is measures["aac"] and named.sign == "near-zero coefficients"
+
+
+@pytest.mark.parametrize("lattices, codec", [
+    ((("aac", 3.0), ("vorbis", 19.9)), "aac"),  # under Vorbis's level: named by the alignment
+    ((("aac", 3.0), ("vorbis", 20.0)), "vorbis"),
+    ((("aac", 400.0), ("vorbis", 60.0)), "aac"),  # the own lattice stands higher
+    ((("aac", float("nan")), ("vorbis", 25.0)), "vorbis"),  # no size large enough for the own
+    ((), "aac"),  # not read (a grid under REVIEW_Z)
+])
+def test_the_policy_names_by_the_levels_it_holds(lattices, codec):
+    grid = CodecMeasure("aac", 30.0, 0, 12, "mid", lattices=lattices)
+    assert POLICY.quantiser_levels["vorbis"] == 20.0
+    named = POLICY.named(grid)
+    assert (named.codec, named.z, named.alignment) == (codec, 30.0, 0)
+    decision = decide(Findings([0.5] * 12, [True] * 12, codec=CodecEvidence((grid,))), POLICY)
+    assert decision.proof.codec == codec and decision.reason.startswith(f"decoded from {CODEC_NAMES[codec]}")
 
 
 def test_the_engine_names_that_decode_vorbis(decodes, model_path):

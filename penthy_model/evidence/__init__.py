@@ -1,7 +1,7 @@
 """Codec evidence: whether a file's samples show the frame grid of a lossy codec.
 
-Each codec family has a detector module (``mdct`` for AAC and Vorbis, told apart where their
-grids coincide by the steps of their quantisers, ``quantiser``; ``mp3`` for MP3,
+Each codec family has a detector module (``mdct`` for AAC and Vorbis, whose grids may coincide:
+it also reads the lattice each one's quantiser leaves, ``quantiser``; ``mp3`` for MP3,
 ``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus (its grid at 48 kHz, its frame
 edges at 44.1 kHz too, above 20 kHz and just above a low-passed source's cutoff),
 ``layer2`` for the polyphase subband grid of MP2 and Musepack; ``mdctgrid`` is what the
@@ -60,6 +60,8 @@ class CodecMeasure:
     grid: str = ""  # the grid measured, where its detector may name the codec otherwise ("subband"), or where
     # a codec has more than one measure ("opus_lowpass", "opus_lowpass_low", "opus_bandend"); the policy's
     # levels for a grid, where it has them, come first
+    lattices: tuple[tuple[str, float], ...] = ()  # where read: (codec, z) of each quantiser's lattice in the
+    # sizes at the grid (``quantiser``), by which the policy may name another codec that cuts the same grid
 
     @property
     def measured(self) -> bool:

@@ -344,19 +344,20 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
 
 def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
             absent_z=None, thorough: bool = False) -> list:
-    """The detector (see :mod:`penthy_model.evidence`): one measure per codec."""
+    """The detector (see :mod:`penthy_model.evidence`): one measure per codec, named by the
+    alignment and window that found its grid; a grid at REVIEW_Z or more also carries both
+    quantisers' lattices there (``quantiser.at_grid``), by which the policy may name the other."""
     from . import CodecMeasure
-    from .quantiser import named
+    from .quantiser import at_grid
 
     absent = -np.inf if absent_z is None else min(absent_z[c.name.lower()] for c in CODECS)
     best, windows = mdct_z(samples, starts, sample_rate, clear_z, absent, thorough)
-    out = {c.name: CodecMeasure(c.name.lower(), float("nan"), None, windows, "") for c in CODECS}
+    out = []
     for name, (z, offset, channel, shape) in best.items():
-        codec, sign = name, "near-zero coefficients"
-        if z >= REVIEW_Z:  # a grid worth naming: whose quantiser made it (``quantiser``)
-            codec = named(name, samples, starts, offset, shape)
-            if codec != name:
-                sign = f"near-zero coefficients, sizes on {codec}'s quantiser steps"
-        if np.isfinite(z) and not out[codec].z >= z:
-            out[codec] = CodecMeasure(codec.lower(), z, offset if offset >= 0 else None, windows, channel, sign)
-    return list(out.values())
+        if not np.isfinite(z):
+            out.append(CodecMeasure(name.lower(), float("nan"), None, windows, ""))
+            continue
+        lattices = at_grid(name, samples, starts, offset, shape) if z >= REVIEW_Z else {}
+        out.append(CodecMeasure(name.lower(), z, offset if offset >= 0 else None, windows, channel,
+                                lattices=tuple((codec.lower(), v) for codec, v in lattices.items())))
+    return out

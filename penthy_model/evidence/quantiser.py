@@ -18,8 +18,9 @@ sqrt(sum n^2), about 0 +- 1 for sizes off the lattice. A decode scores in the hu
 own coder's lattice and a few to tens on the other's (measured on FFmpeg AAC, FFmpeg Vorbis
 and libvorbis decodes).
 
-``named`` renames a measure whose grid the other member's lattice fits: that lattice at least
-its level in ``LEVELS`` and above the measure's own codec's. The z is the grid's either way.
+``at_grid`` reads both at a grid the detector found; ``verdict.Policy.named`` names the
+other member where its lattice reaches its level there and stands above the own's (the z stays
+the grid's). The levels are the policy's (``constants.QUANTISER_LEVELS``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,6 @@ SPACING = {"AAC": 0.25, "Vorbis": float(np.log2(1 / 1.0649863e-07) / 255)}  # oc
 SHAPES = {"AAC": ("kbd", "sine"), "Vorbis": ("vorbis",)}  # the windows each may use (the larger lattice counts)
 FLOOR_LSB = 30.0  # sizes under this (16-bit steps) are left out: rounding would move them off the lattice
 WINDOWS_READ = 3  # engine windows read, spread over the track (a decode's lattice stands in the hundreds)
-LEVELS = {"AAC": 50.0, "Vorbis": 20.0}  # the least lattice that renames a measure to this codec: max(20, 2 x
-# its lattice's highest over the selection's decodes named the other), rounded up to 10 (issues 25 and 26:
-# the AAC lattice of Vorbis decodes at most 23.9, the Vorbis lattice of AAC decodes 6.3; /work/data/c41)
 
 
 def coefficients(samples: np.ndarray, starts, offset: int, shape: str) -> np.ndarray:
@@ -81,10 +79,8 @@ def lattices(samples: np.ndarray, starts, offset: int,
     return out
 
 
-def named(codec: str, samples: np.ndarray, starts, offset: int, shape: str) -> str:
-    """The codec whose lattice the grid at ``offset`` fits: ``codec`` (the one whose
-    alignment and window ``shape`` found it), or the other where that one's lattice is at
-    least its LEVELS and above ``codec``'s (read under ``shape``)."""
+def at_grid(codec: str, samples: np.ndarray, starts, offset: int, shape: str) -> dict[str, float]:
+    """Both lattices at a grid the detector found at ``offset`` for ``codec`` under its window
+    ``shape``: ``codec``'s read under ``shape``, the other member's under each of its windows."""
     other = next(c for c in SHAPES if c != codec)
-    found = lattices(samples, starts, offset, {codec: (shape,), other: SHAPES[other]})
-    return other if found[other] >= LEVELS[other] and not found[codec] >= found[other] else codec
+    return lattices(samples, starts, offset, {codec: (shape,), other: SHAPES[other]})
