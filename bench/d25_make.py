@@ -41,7 +41,8 @@ SPLIT_SEEDS = {"select": 250_000, "test": 750_000, "test2": 1_250_000, "test3": 
                "test11": 5_750_000, "test12": 6_250_000, "test13": 6_750_000,
                "test14": 7_250_000, "test15": 7_750_000,
                "test16": 8_250_000, "test17": 8_750_000,
-               "test18": 9_250_000, "test19": 9_750_000}  # test2-test19: fresh, each judged once
+               "test18": 9_250_000, "test19": 9_750_000,
+               "test20": 10_250_000}  # test2-test20: fresh, each judged once
 COLUMNS = ("path", "split", "label", "kind", "style", "condition", "group", "sample_rate", "info")
 
 
