@@ -95,9 +95,13 @@ MP3_GRID_MIN_Z = 10.0  # MP3 (near-zero lines or equal pairs): max(10, 2 x 4.19)
 # only): their backing level below. No genuine file or other codec's decode of issues 25 and 26's
 # selection has that floor (/work/data/c39), so the level that already decides "transcoded" names
 # the codec the band end tells.
+# Opus's small coefficients at CELT's grid under 20 kHz (grid "opus_zeros", 48 kHz only): max(6, 2 x 4.16),
+# 4.16 a genuine minimum-phase low-pass of issue 25's selection, the highest of the engine's own evidence over
+# issues 25 and 26's selection (genuine files, other codecs' decodes; /work/data/c42, rule 15b); its backing
+# level below, max(4, 1.5 x 4.16). A first version's per-block t read steady tones as a grid (rule 15).
 CODEC_MIN_Z = {"aac": GRID_MIN_Z, "vorbis": GRID_MIN_Z, "mp3": MP3_GRID_MIN_Z, "ac3": 8.5, "wma": 11.5,
                "opus": 6.5, "opus_lowpass": 6.5, "opus_lowpass_low": 7.0, "opus_bandend": 5.0, "mp2": 10.0,
-               "musepack": 10.0, "subband": 10.0}
+               "musepack": 10.0, "subband": 10.0, "opus_zeros": 8.5}
 # A grid too weak to name its codec still backs the network's "transcoded" (no steady filter
 # leaves one), and decides a file the network leaves undecided, from these z's:
 # max(REVIEW_Z, 1.5 x G), rounded up to 0.5, where G is the highest z of the engine's own
@@ -107,7 +111,7 @@ CODEC_MIN_Z = {"aac": GRID_MIN_Z, "vorbis": GRID_MIN_Z, "mp3": MP3_GRID_MIN_Z, "
 # opus_lowpass 3.06, /work/data/c37; opus_lowpass_low 3.22, /work/data/c38).
 CODEC_SUPPORT_Z = {"aac": 6.0, "vorbis": 6.0, "mp3": 9.0, "ac3": 4.0, "wma": 6.5, "opus": 4.0,
                    "opus_lowpass": 5.0, "opus_lowpass_low": 5.0, "opus_bandend": 5.0, "mp2": 7.5, "musepack": 7.5,
-                   "subband": 7.5}
+                   "subband": 7.5, "opus_zeros": 6.5}
 # Which of AAC and Vorbis made a grid their detector found at one of their alignments: the other
 # is named where its quantiser's lattice at the grid (``evidence.quantiser``) reaches this z and
 # stands above the own's. max(20, 2 x the highest of that lattice over the selection's decodes named

@@ -21,7 +21,7 @@ def write_flac(path: Path, x: np.ndarray, sr: int = 44100, subtype: str = "PCM_1
 
 def sparse_music(seconds: float = 12.0, seed: int = 3, sr: int = 44100) -> np.ndarray:
     """The demo music low-passed at 11 kHz: nothing above 16 kHz for the model to judge."""
-    x = music(seconds, seed=seed)
+    x = music(seconds, sr=sr, seed=seed)
     spec = np.fft.rfft(x, axis=0)
     spec[np.fft.rfftfreq(len(x), 1 / sr) > 11000] = 0
     return np.fft.irfft(spec, len(x), axis=0).astype(np.float32)

@@ -2,8 +2,9 @@
 
 Each codec family has a detector module (``mdct`` for AAC and Vorbis, whose grids may coincide:
 it also reads the lattice each one's quantiser leaves, ``quantiser``; ``mp3`` for MP3,
-``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus (its grid at 48 kHz, its frame
-edges at 44.1 kHz too, above 20 kHz and just above a low-passed source's cutoff),
+``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus (its grid at 48 kHz, above 20 kHz
+and in the small coefficients under it, its frame edges at 44.1 kHz too, above 20 kHz and just
+above a low-passed source's cutoff),
 ``layer2`` for the polyphase subband grid of MP2 and Musepack; ``mdctgrid`` is what the
 AC3 and WMA grids share);
 ``stats`` holds what they share (near-zero counts, z above chance). :func:`find_codec`

@@ -67,6 +67,16 @@ two roundings over one); no genuine file or other codec's decode of the selectio
 shape at 2.5 dB or more (the largest, 1.37 dB, an AAC decode). Where it holds, the stronger of
 the two low-pass measures is a fourth measure (grid "opus_bandend") that names Opus from the
 level at which they already decide a file transcoded.
+
+Kept at 48 kHz, a decode of quiet music also shows the grid under 20 kHz (``zeros_z``, grid
+"opus_zeros"): CELT codes each band as a gain times a few whole pulses, so re-applied at the
+grid, the band over quiet or absent music holds mostly empty coefficients, while 64 or 128
+samples off it each takes a share of its neighbours' coded noise. The same difference at the
+frame's other alignments, 64 samples apart, is what the grid's is measured against: a steady
+tone's pattern comes round among them (read against the shifts alone, block by block, an FM
+capture's 19 kHz pilot stood out at z 13-21). Shifts of whole multiples of 32 samples keep a
+subband coder's (MP2, Musepack) own grid alike on both sides. Issues 25 and 26's selection:
+libopus decodes 1.6-19.3 (most 8.5-13), genuine files and other codecs' decodes at most 4.16.
 """
 
 from __future__ import annotations
@@ -79,7 +89,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from penthy_model.evidence.mdct import mdct
-from penthy_model.evidence.stats import LSB, REVIEW_Z
+from penthy_model.evidence.stats import LSB, REVIEW_Z, spread_windows
 
 CODEC = "opus"
 SAMPLE_RATE = 48000
@@ -139,6 +149,16 @@ FLAT_DB = 0.5
 BANDEND_STEP_DB = 2.5  # the least step: max(1.5, 1.5 x 1.37), rounded up to 0.5; 1.37 dB is the largest step
 # of that shape over the genuine files and other codecs' decodes at 48 kHz of issues 25 and 26's selection
 # (an AAC 320 decode; /work/data/c39)
+# Small coefficients at CELT's grid under 20 kHz (``zeros_z``, 48 kHz only):
+ZEROS_GRID = "opus_zeros"  # the measure's grid: its levels in the policy are its own
+ZERO_BINS = (500, 790)  # the band read, 12.5 to 19.75 kHz: where quiet or sparse music leaves CELT's coded noise
+ZERO_STEP = 64  # alignments read 64 samples apart: the grid and FRAME / ZERO_STEP - 1 controls...
+ZERO_SHIFTS = (-2, -1, 1, 2)  # ...each against its neighbours this many steps away (a subband coder's own
+# 32-sample grid, MP2's or Musepack's, looks alike at each)
+ZERO_SCREEN = (3, 2.0)  # read in this many windows first (spread over the track), and in all of them only
+# where the z there reaches this (a decode's stands in every window)
+ZERO_EPS = 0.05  # added to each coefficient's size before its log (the decode's rounding leaves about 0.5)
+ZERO_CHANNELS = ("mix", "side")
 
 
 @lru_cache(maxsize=1)
@@ -202,6 +222,62 @@ def notch_z(ratios: np.ndarray) -> float:
     if len(ratios) < MIN_BLOCKS:
         return float("nan")
     return float(-np.clip(ratios, -CLIP, CLIP).sum() / (SPREAD * np.sqrt(len(ratios))))
+
+
+def zeros_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[float, str]:
+    """(z, channel): how much smaller the coefficients from 12.5 to 19.75 kHz (ZERO_BINS) are at
+    CELT's grid than at its neighbours ZERO_SHIFTS steps of ZERO_STEP samples off, against the
+    same at the other alignments ZERO_STEP apart, in the channel where that stands out most;
+    (NaN, "") at other rates than 48 kHz or under MIN_BLOCKS blocks at an alignment.
+
+    CELT codes each band as a gain times a vector of whole pulses: where music is quiet or
+    absent (above a sparse source's own low-pass) the few pulses leave most coefficients empty,
+    and cut again at the grid they come back as the decode's rounding alone; cut anywhere else
+    every coefficient carries a share of its neighbours' coded noise. Per block, L = the mean
+    log(|c| + ZERO_EPS) over the band; at each alignment a, S(a) = the mean over blocks of L at
+    a less the mean of L at its neighbours; z = how far S at the grid stands from S at the
+    other alignments (their mean, standard deviation). A steady tone makes L depend on the
+    alignment alike in every block (its cycles per frame are whole at any multiple of 50 Hz),
+    but the same way at the other alignments its period brings round, so they stand as high.
+    CELT codes mid and side band by band: each of ZERO_CHANNELS is read (mid as the mix)."""
+    if sample_rate != SAMPLE_RATE or _too_short(samples, sample_rate):
+        return float("nan"), ""
+    step, per = ZERO_STEP, FRAME // ZERO_STEP  # alignments a frame holds, the grid's first
+    near = np.array(ZERO_SHIFTS)
+    window = celt_window()
+    lo, hi = ZERO_BINS
+    sums = {c: np.zeros(per) for c in ZERO_CHANNELS}
+    counts = np.zeros(per)
+    for x, start in zip(samples, starts):
+        x = x.astype(np.float64) * (1.0 / LSB)
+        first = (KNOWN[0] - (int(start) + 1)) % FRAME  # the grid's first block in the pre-emphasised samples
+        n = (x.shape[0] - 1 - 2 * FRAME - first) // step + 1  # blocks every ``step`` samples
+        j = np.arange(-near.min(), n - near.max())  # blocks with all their neighbours inside the window
+        if len(j) == 0:
+            continue
+        mid = x.mean(axis=1)
+        views = {"mix": mid} if x.shape[1] == 1 else {"mix": mid, "side": 0.5 * (x[:, 0] - x[:, 1])}
+        for name, v in views.items():
+            y = (v[1:] - PREEMPHASIS * v[:-1]).astype(np.float32)  # sample i is sample i + 1 of the window
+            blocks = sliding_window_view(y, 2 * FRAME)[first + step * np.arange(n)]
+            level = np.log(np.abs(mdct(blocks, window)[:, lo:hi]) + ZERO_EPS).mean(axis=1)
+            diff = level[j] - level[j[:, None] + near[None, :]].mean(axis=1)
+            sums[name] += np.bincount(j % per, diff, minlength=per)
+        counts += np.bincount(j % per, minlength=per)
+    best = (float("nan"), "")
+    if counts.min() < MIN_BLOCKS:
+        return best
+    for name, total in sums.items():
+        if not total.any():
+            continue
+        s = total / counts
+        spread = s[1:].std()
+        if not spread > 0:
+            continue
+        z = float((s[1:].mean() - s[0]) / spread)  # smaller at the grid: a positive z
+        if not best[0] >= z:
+            best = (z, name)
+    return best
 
 
 def _fast_length(n: int) -> int:
@@ -500,6 +576,7 @@ def band_end_step(mean: tuple[np.ndarray, float] | None, sample_rate: int) -> fl
 
 NOTCH_SIGN = "near-zero coefficients above 20 kHz"
 BURST_SIGN = "bursts of energy above 20 kHz at its 20 ms frame edges"
+ZEROS_SIGN = "small coefficients from 12.5 to 19.75 kHz"
 
 
 def lowpass_sign(edge: float) -> str:
@@ -543,7 +620,8 @@ def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
     kHz (grid LOWPASS_GRID), one between 6 and 12 kHz (grid LOW_LOWPASS_GRID); and at 48 kHz the
     stronger of those two again where the noise floor has CELT's band end at 20 kHz
     (``band_end_step``; grid BANDEND_GRID): the frame edges say a coder with 20 ms frames, the
-    band end which one."""
+    band end which one; and at 48 kHz the small coefficients at CELT's grid under 20 kHz
+    (``zeros_z``; grid ZEROS_GRID)."""
     from . import CodecMeasure
 
     mean = None if _too_short(samples, sample_rate) else mean_spectrum(samples, sample_rate)
@@ -557,8 +635,26 @@ def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
     z, alignment, sign = find(samples, starts, sample_rate, thorough, read, spectra)
     lows = [above_lowpass(read, LOWPASS_GRID),
             above_lowpass(read_edge(samples, starts, sample_rate, LOW_EDGE_RANGE_HZ, mean, spectra), LOW_LOWPASS_GRID)]
-    end = [_at_band_end(lows, band_end_step(mean, sample_rate))] if sample_rate == SAMPLE_RATE else []
-    return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN), *lows, *end]
+    at_48k = ([_at_band_end(lows, band_end_step(mean, sample_rate)), _zeros(samples, starts)]
+              if sample_rate == SAMPLE_RATE else [])
+    return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN), *lows, *at_48k]
+
+
+def _zeros(samples: np.ndarray, starts: list[int]):
+    """The measure of grid ZEROS_GRID (``zeros_z``, at 48 kHz): read in ZERO_SCREEN's few windows
+    first, and in all of them where it stands that high there."""
+    from . import CodecMeasure
+
+    if _too_short(samples, SAMPLE_RATE):
+        return CodecMeasure(CODEC, float("nan"), None, 0, "", "", grid=ZEROS_GRID)
+    pick = spread_windows(len(samples), ZERO_SCREEN[0])
+    z, channel = zeros_z(samples[pick], [starts[i] for i in pick], SAMPLE_RATE)
+    read = len(pick)
+    if z >= ZERO_SCREEN[1] and read < len(samples):
+        (z, channel), read = zeros_z(samples, starts, SAMPLE_RATE), len(samples)
+    found = np.isfinite(z)
+    return CodecMeasure(CODEC, z, KNOWN[0] if found else None, read, channel, ZEROS_SIGN if found else "",
+                        grid=ZEROS_GRID)
 
 
 def _at_band_end(lows: list, step: float | None):
