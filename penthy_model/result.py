@@ -41,7 +41,8 @@ class Result:
     backed_by: str | None = None  # the codec whose grid, too weak to name it, backs a transcoded verdict
     grid: str | None = None  # which of its codec's measures that grid is, where it has more than one
     # ("opus_lowpass", "opus_lowpass_low": Opus's frame edges above a low-pass, "opus_bandend": the same
-    # where the noise floor ends at CELT's last band; "subband": MP2/Musepack)
+    # where the noise floor ends at CELT's last band, "opus_zeros": small coefficients at CELT's grid under
+    # 20 kHz; "subband": MP2/Musepack)
 
     @property
     def ok(self) -> bool:

@@ -59,8 +59,8 @@ class CodecMeasure:
     channel: str = ""  # "mid", "side", "left", "right", "mix" or "left, right, mid and side"
     sign: str = "near-zero coefficients"  # what stood out at that alignment
     grid: str = ""  # the grid measured, where its detector may name the codec otherwise ("subband"), or where
-    # a codec has more than one measure ("opus_lowpass", "opus_lowpass_low", "opus_bandend"); the policy's
-    # levels for a grid, where it has them, come first
+    # a codec has more than one measure ("opus_lowpass", "opus_lowpass_low", "opus_bandend", "opus_zeros");
+    # the policy's levels for a grid, where it has them, come first
     lattices: tuple[tuple[str, float], ...] = ()  # where read: (codec, z) of each quantiser's lattice in the
     # sizes at the grid (``quantiser``), by which the policy may name another codec that cuts the same grid
 
