@@ -155,8 +155,8 @@ ZERO_BINS = (500, 790)  # the band read, 12.5 to 19.75 kHz: where quiet or spars
 ZERO_STEP = 64  # alignments read 64 samples apart: the grid and FRAME / ZERO_STEP - 1 controls...
 ZERO_SHIFTS = (-2, -1, 1, 2)  # ...each against its neighbours this many steps away (a subband coder's own
 # 32-sample grid, MP2's or Musepack's, looks alike at each)
-ZERO_SCREEN = (3, 2.0)  # read in this many windows first (spread over the track), and in all of them only
-# where the z there reaches this (a decode's stands in every window)
+ZERO_SCREEN_WINDOWS = 3  # read in this many windows first (spread over the track)...
+ZERO_SCREEN_Z = 2.0  # ...and in all of them only where the z there reaches this (a decode's stands in every window)
 ZERO_EPS = 0.05  # added to each coefficient's size before its log (the decode's rounding leaves about 0.5)
 ZERO_CHANNELS = ("mix", "side")
 
@@ -641,16 +641,16 @@ def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
 
 
 def _zeros(samples: np.ndarray, starts: list[int]):
-    """The measure of grid ZEROS_GRID (``zeros_z``, at 48 kHz): read in ZERO_SCREEN's few windows
-    first, and in all of them where it stands that high there."""
+    """The measure of grid ZEROS_GRID (``zeros_z``, at 48 kHz): read in ZERO_SCREEN_WINDOWS windows
+    first, and in all of them where it reaches ZERO_SCREEN_Z there."""
     from . import CodecMeasure
 
     if _too_short(samples, SAMPLE_RATE):
         return CodecMeasure(CODEC, float("nan"), None, 0, "", "", grid=ZEROS_GRID)
-    pick = spread_windows(len(samples), ZERO_SCREEN[0])
+    pick = spread_windows(len(samples), ZERO_SCREEN_WINDOWS)
     z, channel = zeros_z(samples[pick], [starts[i] for i in pick], SAMPLE_RATE)
     read = len(pick)
-    if z >= ZERO_SCREEN[1] and read < len(samples):
+    if z >= ZERO_SCREEN_Z and read < len(samples):
         (z, channel), read = zeros_z(samples, starts, SAMPLE_RATE), len(samples)
     found = np.isfinite(z)
     return CodecMeasure(CODEC, z, KNOWN[0] if found else None, read, channel, ZEROS_SIGN if found else "",
