@@ -113,7 +113,8 @@ class Analyzer:
         levels make the answer clear)."""
         p = self.policy
         return find_codec(windows.samples, windows.starts, windows.sample_rate, clear_z=p.grid_clear_z,
-                          absent_z=p.grid_absent_z, thorough=thorough, detectors=detectors, wide=wide)
+                          absent_z=p.grid_absent_z, thorough=thorough, detectors=detectors, wide=wide,
+                          requires=p.detector_requires)
 
     def _analyze_or_error(self, path) -> Result:
         """``analyze``, with an unexpected exception for one file turned into its error result."""

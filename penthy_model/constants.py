@@ -118,6 +118,14 @@ CODEC_SUPPORT_Z = {"aac": 6.0, "vorbis": 6.0, "mp3": 9.0, "ac3": 4.0, "wma": 6.5
 # the other), rounded up to 10: Vorbis's lattice of AAC decodes at most 6.31, AAC's of Vorbis decodes
 # 23.94 (issues 25 and 26's selection, /work/data/c41). Names only: AAC and Vorbis share their levels.
 QUANTISER_LEVELS = {"aac": 50.0, "vorbis": 20.0}
+# The least step (dB) at 20 kHz of a 48 kHz file's noise floor, in the shape of CELT's band end, for the
+# Opus detector to report its low-pass frame edges as grid "opus_bandend": max(1.5, 1.5 x 1.37), rounded up
+# to 0.5; 1.37 dB is the largest step of that shape over the genuine files and other codecs' decodes at 48 kHz
+# of issues 25 and 26's selection (an AAC 320 decode; /work/data/c39).
+OPUS_BAND_END_DB = 2.5
+# What a detector's measure must reach for the detector to report it (``evidence.find_codec``'s
+# ``requires``), by the grid it would report.
+DETECTOR_REQUIRES = {"opus_bandend": OPUS_BAND_END_DB}
 # A detector stops reading once a codec stands this far above chance (the answer is clear),
 # or, after its screen, when every codec it measures is under this share of its threshold.
 GRID_CLEAR_Z = 2 * MP3_GRID_MIN_Z

@@ -2,10 +2,12 @@
 
 ``Policy`` holds every decision threshold: the CNN's (from the model's sidecar), the evidence
 levels that say whether a window has sound above 16 kHz, the codec grids' z's (to name a
-codec, and to back the CNN), the quantiser levels that say which of two codecs cutting the same
-grid made it (``Policy.named``) and the lossy texture's. ``decide(findings, policy)`` is the one
-function that turns a file's findings into a ``Decision``: verdict, score, reason, and the
-codec measure that proves or backs it where one does. The CLI's ``--threshold`` and the
+codec, and to back the CNN), the quantiser levels that say which of two codecs cutting the
+same grid made it (``Policy.named``), the least band-end step for Opus's "opus_bandend"
+measure (passed to the detectors, as the levels at which they stop reading are) and the lossy
+texture's. ``decide(findings, policy)`` is the one function that turns a file's findings into
+a ``Decision``: verdict, score, reason, and the codec measure that proves or backs it where
+one does. The CLI's ``--threshold`` and the
 plugin's ``threshold`` go through ``Policy.with_threshold``.
 
 The rule: ``transcoded`` needs proof. Proof is a codec's frame grid in the samples (AAC,
@@ -39,8 +41,8 @@ from typing import Mapping, NamedTuple, Sequence
 import numpy as np
 
 from .constants import (CODEC_MIN_Z, CODEC_SUPPORT_Z, CONTENT_DBFS, FEATURES, FLOOR_RISE_DB, FLOOR_SPREAD_DB,
-                        GRID_ABSENT_SHARE, GRID_CLEAR_Z, MIN_SAMPLE_RATE, MIN_WINDOWS, QUANTISER_LEVELS,
-                        FeatureParams)
+                        GRID_ABSENT_SHARE, GRID_CLEAR_Z, MIN_SAMPLE_RATE, MIN_WINDOWS, OPUS_BAND_END_DB,
+                        QUANTISER_LEVELS, FeatureParams)
 from .features import band_centres
 from .inference import Thresholds
 from .result import CODEC_NAMES, INCONCLUSIVE, LOSSLESS, TRANSCODED
@@ -169,6 +171,7 @@ class Policy:
     texture_min: float = TEXTURE_MIN_DB
     codec_support_z: Mapping[str, float] = field(default_factory=lambda: MappingProxyType(dict(CODEC_SUPPORT_Z)))
     quantiser_levels: Mapping[str, float] = field(default_factory=lambda: MappingProxyType(dict(QUANTISER_LEVELS)))
+    opus_band_end_db: float = OPUS_BAND_END_DB  # the least step at 20 kHz for Opus's "opus_bandend" measure
 
     def __post_init__(self):
         self.thresholds  # validates the CNN thresholds
@@ -210,6 +213,12 @@ class Policy:
         share = float(np.mean(np.asarray(has_content, dtype=bool))) if len(has_content) else 0.0
         limit = self.transcoded if has_evidence(share, self.min_content_share) else self.transcoded_low_content
         return model_score < limit
+
+    @property
+    def detector_requires(self) -> dict[str, float]:
+        """What a detector's measure must reach for the detector to report it, by grid
+        (``evidence.find_codec``'s ``requires``)."""
+        return {"opus_bandend": self.opus_band_end_db}
 
     @property
     def grid_absent_z(self) -> dict[str, float]:

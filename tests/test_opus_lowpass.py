@@ -13,7 +13,7 @@ import pytest
 from helpers import ffmpeg_has, music, write_flac
 
 from penthy_model.audio import read_windows
-from penthy_model.constants import CODEC_MIN_Z, CODEC_SUPPORT_Z
+from penthy_model.constants import CODEC_MIN_Z, CODEC_SUPPORT_Z, OPUS_BAND_END_DB
 from penthy_model.evidence import CodecEvidence, CodecMeasure, find_codec, opus
 from penthy_model.training import fakes
 from penthy_model.verdict import Policy, level_of
@@ -168,6 +168,21 @@ def test_a_decode_of_dull_music_bursts_just_above_its_low_pass_under_12_khz(dull
                              opus.read_edge(w.samples, w.starts, w.sample_rate, opus.LOW_EDGE_RANGE_HZ))
     assert abs(edge - 11000) < 300 and not z >= support / 2, (z, edge)
     assert opus.band_end_step(opus.mean_spectrum(w.samples, w.sample_rate), w.sample_rate) is None
+
+
+def test_the_band_end_step_the_detector_requires_is_the_policys(dull):
+    """The least step at 20 kHz is the policy's (``Policy.detector_requires``), passed down to
+    the detector as ``requires``: the decode's step, about 3 dB, counts at 2.5 and not at 10."""
+    _, dst = dull
+    w = read_windows(dst, max_windows=24)
+
+    def end(requires):
+        found = opus.detect(w.samples, w.starts, w.sample_rate, 20.0, {}, True, requires)
+        return next(m for m in found if m.grid == opus.BANDEND_GRID)
+
+    assert Policy(0.3, 0.7, 0.3).detector_requires == {opus.BANDEND_GRID: OPUS_BAND_END_DB}
+    assert end({opus.BANDEND_GRID: OPUS_BAND_END_DB}).measured
+    assert not end({opus.BANDEND_GRID: 10.0}).measured
 
 
 def test_the_engine_calls_that_decode_transcoded_and_not_its_source(dull, model_path):

@@ -13,13 +13,15 @@ runs every detector on the windows the engine read and returns what they MEASURE
 above chance, where, in which channel. It decides nothing: calling a file transcoded on
 that evidence is the verdict's job (``verdict.Policy.proof`` and ``verdict.decide``).
 
-A detector is a function ``(samples, starts, sample_rate, clear_z, absent_z, thorough) ->
-list[CodecMeasure]``: ``samples`` (W, length, channels) float in [-1, 1], ``starts`` each
-window's first sample in the file. It screens a fraction of the samples first and may stop
-there when the answer is clear either way: a codec at ``clear_z`` or above, or every codec
-it measures under ``absent_z[codec]`` with enough sound counted. ``thorough`` asks it to
-read everything and to look beyond the alignments decoders give (for files the spectrogram
-model leaves undecided). Add one to ``DETECTORS`` to have it run on every file.
+A detector is a function ``(samples, starts, sample_rate, clear_z, absent_z, thorough,
+requires) -> list[CodecMeasure]``: ``samples`` (W, length, channels) float in [-1, 1],
+``starts`` each window's first sample in the file. It screens a fraction of the samples
+first and may stop there when the answer is clear either way: a codec at ``clear_z`` or
+above, or every codec it measures under ``absent_z[codec]`` with enough sound counted.
+``thorough`` asks it to read everything and to look beyond the alignments decoders give (for
+files the spectrogram model leaves undecided). ``requires[grid]`` is what a measure of that
+grid must reach for the detector to report it (Opus's band-end step, dB). The three levels
+are the policy's. Add one to ``DETECTORS`` to have it run on every file.
 
 A window whose waveform repeats exactly (``repeats``) counts the same blocks again and again
 and can make any alignment stand out, and so can music cut to exact silence and back (a
@@ -45,6 +47,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..constants import DETECTOR_REQUIRES
 from .stats import REVIEW_Z
 
 
@@ -96,14 +99,14 @@ class CodecEvidence:
         return next((m for m in self.measures if m.codec == codec), None)
 
 
-Detector = Callable[[np.ndarray, Sequence[int], int, float, Mapping[str, float], bool], list]
+Detector = Callable[[np.ndarray, Sequence[int], int, float, Mapping[str, float], bool, Mapping[str, float]], list]
 
 
 def _plain(codec: str, measure) -> Detector:
     """A detector from a ``measure(samples, starts, sample_rate, thorough) -> (z, alignment)``
     that reads a fixed share of the windows (no screen to stop early)."""
 
-    def detect(samples, starts, sample_rate, clear_z, absent_z, thorough):
+    def detect(samples, starts, sample_rate, clear_z, absent_z, thorough, requires=None):
         z, alignment = measure(samples, starts, sample_rate, thorough=thorough)
         return [CodecMeasure(codec, float(z), alignment, len(samples), "")]
 
@@ -111,7 +114,7 @@ def _plain(codec: str, measure) -> Detector:
     return detect
 
 
-def _subband(samples, starts, sample_rate, clear_z, absent_z, thorough):
+def _subband(samples, starts, sample_rate, clear_z, absent_z, thorough, requires=None):
     """MP2 and Musepack share the polyphase subband grid; the coder is named by the steps of
     its scalefactors (``layer2.identify``), or "subband" where they are too few to tell."""
     from . import layer2
@@ -149,7 +152,8 @@ WIDE: tuple[Detector, ...] = _wide_detectors()
 def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, clear_z: float = math.inf,
                absent_z: Mapping[str, float] | float = -math.inf, thorough: bool = False,
                detectors: Sequence[Detector] = DETECTORS,
-               wide: Callable[[], tuple[np.ndarray, Sequence[int]] | None] | None = None) -> CodecEvidence:
+               wide: Callable[[], tuple[np.ndarray, Sequence[int]] | None] | None = None,
+               requires: Mapping[str, float] = DETECTOR_REQUIRES) -> CodecEvidence:
     """Run every detector on the windows (``samples`` (W, length, channels) float in [-1, 1],
     ``starts`` their first samples in the file). A detector stops early once a codec stands
     at ``clear_z`` or above, or every codec it measures is under ``absent_z`` (one z for all,
@@ -157,28 +161,28 @@ def find_codec(samples: np.ndarray, starts: Sequence[int], sample_rate: int, cle
     ``clear_z`` the remaining detectors are not run. ``thorough``: see the module. ``wide``:
     for a thorough look, reads more windows of the file (samples, starts), or gives None where
     the file holds few more; the detectors in ``WIDE`` measure those too, and each of their
-    codecs keeps the higher z of the two reads."""
+    codecs keeps the higher z of the two reads. ``requires``: see the module."""
     if not isinstance(absent_z, Mapping):
         absent_z = defaultdict(lambda z=float(absent_z): z)
     else:
         absent_z = defaultdict(lambda: -math.inf, absent_z)
     if samples is None or len(samples) == 0:
         return CodecEvidence()
-    measures = _guarded(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough)
+    measures = _guarded(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough, requires)
     again = [d for d in detectors if d in WIDE] if wide is not None and thorough else []
     more = wide() if again and not any(m.z >= clear_z for m in measures) else None
     if more is not None:
-        wider = _guarded(again, *more, sample_rate, clear_z, absent_z, thorough)
+        wider = _guarded(again, *more, sample_rate, clear_z, absent_z, thorough, requires)
         measures = [_stronger(m, wider) for m in measures]
     return CodecEvidence(tuple(measures))
 
 
-def _guarded(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough) -> list[CodecMeasure]:
+def _guarded(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough, requires) -> list[CodecMeasure]:
     """The detectors' measures on these windows, with the checks of the module (windows that
     repeat, gate or hold few levels dropped; a wave under the music taken out)."""
     if not detectors:
         return []
-    measures = _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough)
+    measures = _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough, requires)
     if any(m.z >= REVIEW_Z for m in measures):
         from .repeats import few_levels, gated, periodic_part, repeating
 
@@ -188,10 +192,10 @@ def _guarded(detectors, samples, starts, sample_rate, clear_z, absent_z, thoroug
         if drop.any():
             keep = np.flatnonzero(~drop)
             samples, starts = samples[keep], [starts[i] for i in keep]
-            measures = _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough)
+            measures = _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough, requires)
         part = periodic_part(samples, starts) if any(m.z >= REVIEW_Z for m in measures) else None
         if part is not None:  # a wave under the music: the grid must stand without it too
-            rest = _run(detectors, samples - part, starts, sample_rate, clear_z, absent_z, thorough)
+            rest = _run(detectors, samples - part, starts, sample_rate, clear_z, absent_z, thorough, requires)
             measures = [_weaker(m, rest) for m in measures]
     return measures
 
@@ -219,10 +223,10 @@ def _weaker(measure: CodecMeasure, others: Sequence[CodecMeasure]) -> CodecMeasu
     return other if other.z < measure.z else measure
 
 
-def _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough) -> list[CodecMeasure]:
+def _run(detectors, samples, starts, sample_rate, clear_z, absent_z, thorough, requires) -> list[CodecMeasure]:
     measures: list[CodecMeasure] = []
     for detect in detectors:
-        measures.extend(detect(samples, starts, sample_rate, clear_z, absent_z, thorough))
+        measures.extend(detect(samples, starts, sample_rate, clear_z, absent_z, thorough, requires))
         if any(m.z >= clear_z for m in measures):
             break  # clear: the other detectors could only add a weaker codec
     return measures

@@ -343,7 +343,7 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
 
 
 def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
-            absent_z=None, thorough: bool = False) -> list:
+            absent_z=None, thorough: bool = False, requires=None) -> list:
     """The detector (see :mod:`penthy_model.evidence`): one measure per codec, named by the
     alignment and window that found its grid; a grid at REVIEW_Z or more also carries both
     quantisers' lattices there (``quantiser.at_grid``), by which the policy may name the other."""

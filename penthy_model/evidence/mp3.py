@@ -401,7 +401,7 @@ def sharp_z(samples: np.ndarray, starts, sample_rate: int, alignment: int, sign:
 
 
 def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.inf,
-            absent_z=None, thorough: bool = False) -> list:
+            absent_z=None, thorough: bool = False, requires=None) -> list:
     """The detector (see :mod:`penthy_model.evidence`): the MP3 measure. Where it reaches
     REVIEW_Z, its z is at most ``sharp_z``: the grid must stand above its neighbours."""
     from . import CodecMeasure

@@ -88,6 +88,7 @@ from typing import Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from penthy_model.constants import DETECTOR_REQUIRES, OPUS_BAND_END_DB
 from penthy_model.evidence.mdct import mdct
 from penthy_model.evidence.stats import LSB, REVIEW_Z, spread_windows
 
@@ -145,10 +146,7 @@ STEP_BANDS_HZ = ((19000.0, 19900.0), (20100.0, 23500.0))  # the step: the floor 
 SHARP_BANDS_HZ = ((19750.0, 19950.0), (20050.0, 20250.0))  # at least SHARP_SHARE of it within 100 Hz of 20 kHz...
 SHARP_SHARE = 0.75
 FLAT_BANDS_HZ = ((20100.0, 21500.0), (22000.0, 23500.0))  # ...and a floor above that stays level (within FLAT_DB)
-FLAT_DB = 0.5
-BANDEND_STEP_DB = 2.5  # the least step: max(1.5, 1.5 x 1.37), rounded up to 0.5; 1.37 dB is the largest step
-# of that shape over the genuine files and other codecs' decodes at 48 kHz of issues 25 and 26's selection
-# (an AAC 320 decode; /work/data/c39)
+FLAT_DB = 0.5  # (the least step that counts is the policy's: ``detect``'s ``requires``, constants.OPUS_BAND_END_DB)
 # Small coefficients at CELT's grid under 20 kHz (``zeros_z``, 48 kHz only):
 ZEROS_GRID = "opus_zeros"  # the measure's grid: its levels in the policy are its own
 ZERO_BINS = (500, 790)  # the band read, 12.5 to 19.75 kHz: where quiet or sparse music leaves CELT's coded noise
@@ -552,12 +550,13 @@ def edge_moves(samples: np.ndarray, starts, sample_rate: int, read: EdgeRead | N
     return float(np.abs(read.under_t).max())
 
 
-def band_end_step(mean: tuple[np.ndarray, float] | None, sample_rate: int) -> float | None:
+def band_end_step(mean: tuple[np.ndarray, float] | None, sample_rate: int,
+                  least: float = OPUS_BAND_END_DB) -> float | None:
     """The step (dB) down which the windows' mean spectrum (``mean_spectrum``) falls at 20 kHz,
     where it has the shape of CELT's band end in a decode's noise floor: nothing coded above
     20 kHz, so only the decode's own rounding is left there (level from 20.1 to 23.5 kHz),
     over the coder's noise under it, with the step sharp (SHARP_SHARE of it within 100 Hz of
-    20 kHz) and BANDEND_STEP_DB or more; None otherwise, and at rates other than 48 kHz.
+    20 kHz) and ``least`` or more (the policy's level); None otherwise, and at rates other than 48 kHz.
     A genuine floor is level there; a mastering filter or a resampler falls over hundreds of
     Hz, and music falls on above 20 kHz."""
     if mean is None or sample_rate != SAMPLE_RATE:
@@ -569,7 +568,7 @@ def band_end_step(mean: tuple[np.ndarray, float] | None, sample_rate: int) -> fl
         return 10.0 * np.log10(power[int(np.ceil(band[0] / step)):int(np.ceil(band[1] / step))].mean())
 
     drop, sharp, flat = (level(lo) - level(hi) for lo, hi in (STEP_BANDS_HZ, SHARP_BANDS_HZ, FLAT_BANDS_HZ))
-    if drop < BANDEND_STEP_DB or sharp < SHARP_SHARE * drop or abs(flat) > FLAT_DB:
+    if drop < least or sharp < SHARP_SHARE * drop or abs(flat) > FLAT_DB:
         return None
     return float(drop)
 
@@ -614,14 +613,14 @@ def measure(samples: np.ndarray, starts: list[int], sample_rate: int,
     return find(samples, starts, sample_rate, thorough)[:2]
 
 
-def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
+def detect(samples, starts, sample_rate, clear_z, absent_z, thorough, requires=DETECTOR_REQUIRES) -> list:
     """The detector (see :mod:`penthy_model.evidence`): the grid or frame edges (``find``), and
     the frame edges just above the source's low-pass (``lowpass_z``): one between 12 and 19.5
     kHz (grid LOWPASS_GRID), one between 6 and 12 kHz (grid LOW_LOWPASS_GRID); and at 48 kHz the
     stronger of those two again where the noise floor has CELT's band end at 20 kHz
     (``band_end_step``; grid BANDEND_GRID): the frame edges say a coder with 20 ms frames, the
-    band end which one; and at 48 kHz the small coefficients at CELT's grid under 20 kHz
-    (``zeros_z``; grid ZEROS_GRID)."""
+    band end which one (``requires[BANDEND_GRID]``: the least step, the policy's); and at 48 kHz
+    the small coefficients at CELT's grid under 20 kHz (``zeros_z``; grid ZEROS_GRID)."""
     from . import CodecMeasure
 
     mean = None if _too_short(samples, sample_rate) else mean_spectrum(samples, sample_rate)
@@ -635,7 +634,8 @@ def detect(samples, starts, sample_rate, clear_z, absent_z, thorough) -> list:
     z, alignment, sign = find(samples, starts, sample_rate, thorough, read, spectra)
     lows = [above_lowpass(read, LOWPASS_GRID),
             above_lowpass(read_edge(samples, starts, sample_rate, LOW_EDGE_RANGE_HZ, mean, spectra), LOW_LOWPASS_GRID)]
-    at_48k = ([_at_band_end(lows, band_end_step(mean, sample_rate)), _zeros(samples, starts)]
+    step = band_end_step(mean, sample_rate, requires.get(BANDEND_GRID, OPUS_BAND_END_DB))
+    at_48k = ([_at_band_end(lows, step), _zeros(samples, starts)]
               if sample_rate == SAMPLE_RATE else [])
     return [CodecMeasure(CODEC, float(z), alignment, len(samples), "", sign or NOTCH_SIGN), *lows, *at_48k]
 
