@@ -168,14 +168,19 @@ def celt_window() -> np.ndarray:
     return np.concatenate([np.zeros(SLOPE_LEAD), slope, np.ones(FRAME - OVERLAP), slope[::-1], np.zeros(SLOPE_LEAD)])
 
 
+def _preemphasised(v: np.ndarray) -> np.ndarray:
+    """One channel ``v`` pre-emphasised as CELT does (float32); sample i of the result is
+    sample i + 1 of ``v``."""
+    return (v[1:] - PREEMPHASIS * v[:-1]).astype(np.float32)
+
+
 def _emphasised(x: np.ndarray) -> np.ndarray:
-    """The mix of a window (length, channels) in 16-bit steps, pre-emphasised; sample i of
-    the result is sample i + 1 of the window."""
+    """The mix of a window (length, channels) in 16-bit steps, pre-emphasised (``_preemphasised``)."""
     mix = x[:, 0].astype(np.float64)
     for c in range(1, x.shape[1]):  # the channels added (a mean over the short axis is slow)
         mix += x[:, c]
     mix *= 1.0 / (x.shape[1] * LSB)
-    return (mix[1:] - PREEMPHASIS * mix[:-1]).astype(np.float32)
+    return _preemphasised(mix)
 
 
 def high_energy(blocks: np.ndarray) -> np.ndarray:
@@ -256,8 +261,7 @@ def zeros_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[f
         mid = x.mean(axis=1)
         views = {"mix": mid} if x.shape[1] == 1 else {"mix": mid, "side": 0.5 * (x[:, 0] - x[:, 1])}
         for name, v in views.items():
-            y = (v[1:] - PREEMPHASIS * v[:-1]).astype(np.float32)  # sample i is sample i + 1 of the window
-            blocks = sliding_window_view(y, 2 * FRAME)[first + step * np.arange(n)]
+            blocks = sliding_window_view(_preemphasised(v), 2 * FRAME)[first + step * np.arange(n)]
             level = np.log(np.abs(mdct(blocks, window)[:, lo:hi]) + ZERO_EPS).mean(axis=1)
             diff = level[j] - level[j[:, None] + near[None, :]].mean(axis=1)
             sums[name] += np.bincount(j % per, diff, minlength=per)
