@@ -245,6 +245,13 @@ def zeros_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[f
     CELT codes mid and side band by band: each of ZERO_CHANNELS is read (mid as the mix)."""
     if sample_rate != SAMPLE_RATE or _too_short(samples, sample_rate):
         return float("nan"), ""
+    return _zeros_from(*_zero_sums(samples, starts))
+
+
+def _zero_sums(samples: np.ndarray, starts: list[int]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """For ``zeros_z``, over these windows: per channel, the sum over blocks of the difference
+    at each alignment (the grid's first), and how many blocks each alignment has. Sums over
+    different windows add up."""
     step, per = ZERO_STEP, FRAME // ZERO_STEP  # alignments a frame holds, the grid's first
     near = np.array(ZERO_SHIFTS)
     window = celt_window()
@@ -266,6 +273,11 @@ def zeros_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[f
             diff = level[j] - level[j[:, None] + near[None, :]].mean(axis=1)
             sums[name] += np.bincount(j % per, diff, minlength=per)
         counts += np.bincount(j % per, minlength=per)
+    return sums, counts
+
+
+def _zeros_from(sums: dict[str, np.ndarray], counts: np.ndarray) -> tuple[float, str]:
+    """``zeros_z``'s (z, channel) from ``_zero_sums``."""
     best = (float("nan"), "")
     if counts.min() < MIN_BLOCKS:
         return best
@@ -280,7 +292,6 @@ def zeros_z(samples: np.ndarray, starts: list[int], sample_rate: int) -> tuple[f
         if not best[0] >= z:
             best = (z, name)
     return best
-
 
 def _fast_length(n: int) -> int:
     """The smallest length of at least ``n`` with no prime factor above 5 (a fast FFT)."""
@@ -652,10 +663,14 @@ def _zeros(samples: np.ndarray, starts: list[int]):
     if _too_short(samples, SAMPLE_RATE):
         return CodecMeasure(CODEC, float("nan"), None, 0, "", "", grid=ZEROS_GRID)
     pick = spread_windows(len(samples), ZERO_SCREEN_WINDOWS)
-    z, channel = zeros_z(samples[pick], [starts[i] for i in pick], SAMPLE_RATE)
+    sums, counts = _zero_sums(samples[pick], [starts[i] for i in pick])
+    z, channel = _zeros_from(sums, counts)
     read = len(pick)
-    if z >= ZERO_SCREEN_Z and read < len(samples):
-        (z, channel), read = zeros_z(samples, starts, SAMPLE_RATE), len(samples)
+    if z >= ZERO_SCREEN_Z and read < len(samples):  # the rest of the windows, added to the screen's
+        rest = np.setdiff1d(np.arange(len(samples)), pick)
+        more, more_counts = _zero_sums(samples[rest], [starts[i] for i in rest])
+        sums, counts = {c: sums[c] + more[c] for c in sums}, counts + more_counts
+        (z, channel), read = _zeros_from(sums, counts), len(samples)
     found = np.isfinite(z)
     return CodecMeasure(CODEC, z, KNOWN[0] if found else None, read, channel, ZEROS_SIGN if found else "",
                         grid=ZEROS_GRID)
