@@ -263,15 +263,19 @@ def _left_out(counts: dict[str, list], owner: dict[str, list], window: int) -> d
     return {name: [k for k, o in zip(counts[name], owner[name]) if o != window] for name in counts}
 
 
+def _windows_to_leave_out(used: np.ndarray) -> np.ndarray:
+    """The windows read (``used``) that are each left out once to check a grid (EVERY_WINDOW):
+    none where only one was read."""
+    return np.flatnonzero(used) if EVERY_WINDOW and used.sum() > 1 else np.zeros(0, int)
+
+
 def _held_with_any_window_out(counts, owner, used, channels, best, level: float) -> dict[int, dict] | None:
     """Whether each codec of ``best`` (``pooled_z``'s) at ``level`` or more stays there with
     any one window read left out: then ``pooled_z`` of each such read, by the window left out
     (none where no window is checked), else None."""
-    if not EVERY_WINDOW or used.sum() <= 1:
-        return {}
     codecs = [name for name, (z, *_) in best.items() if z >= level]
     reads = {}
-    for i in np.flatnonzero(used):
+    for i in _windows_to_leave_out(used):
         reads[i] = pooled_z(_left_out(counts, owner, i), channels)
         if not all(reads[i][name][0] >= level for name in codecs):
             return None
@@ -287,10 +291,9 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
     track before the others), then the rest of each; unless ``thorough``, reading stops once
     a codec stands at ``clear_z`` or more with any one window read left out, or every codec is
     under ``absent_z`` after SCREEN_CHUNKS stretches with SCREEN_ACTIVE active coefficients at
-    every alignment. A codec
-    at REVIEW_Z or more keeps the least of its z less what its shifted alignments show
-    (``shifted_z``) on every window read, and the same with any one window left out: a coder
-    writes its grid in every window, and one odd stretch must not carry the file."""
+    every alignment. A codec at REVIEW_Z or more keeps the least of its z less what its shifted
+    alignments show (``shifted_z``) on every window read, and the same with any one window left
+    out: a coder writes its grid in every window, and one odd stretch must not carry the file."""
     w = len(samples)
     channels = ("left", "right", "mid", "side") if samples.shape[2] == 2 else ("mix",)
     counts: dict[str, list] = {name: [] for name in _BY_WINDOW}
@@ -330,7 +333,7 @@ def mdct_z(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.in
             active, small, nb = shifted_counts(samples, starts, sample_rate, c, offset, at, shape)
             z = _less_shifts(z, *shifted_z(active.sum(axis=0), small.sum(axis=0), nb))
             # and the grid must hold with any one window left out, as a coder writes it in every window
-            for i in (np.flatnonzero(used) if EVERY_WINDOW and used.sum() > 1 else []):
+            for i in _windows_to_leave_out(used):
                 if i not in left_out:  # (pooled once for every codec)
                     left_out[i] = pooled_z(_left_out(counts, owner, i), channels)
                 left = left_out[i][c.name][0]
