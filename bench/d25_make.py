@@ -42,7 +42,7 @@ SPLIT_SEEDS = {"select": 250_000, "test": 750_000, "test2": 1_250_000, "test3": 
                "test14": 7_250_000, "test15": 7_750_000,
                "test16": 8_250_000, "test17": 8_750_000,
                "test18": 9_250_000, "test19": 9_750_000,
-               "test20": 10_250_000}  # test2-test20: fresh, each judged once
+               "test20": 10_250_000, "test21": 10_750_000}  # test2-test21: fresh, each judged once
 COLUMNS = ("path", "split", "label", "kind", "style", "condition", "group", "sample_rate", "info")
 
 
