@@ -45,8 +45,9 @@ LATTICE = 2.0 * np.sqrt(2.0)
 GRID = Grid(CODEC, block=512, hop=256, window=kbd_window(512, 5.0), scan_windows=1,
             confirm_step=2, confirm_blocks=6, known=(0,), lattice=LATTICE, repeats=4, congruent=(64, 128, 192))
 # For files the network leaves undecided: the scan reads six windows, not one, so that a
-# decode the known decoders did not align (a trimmed start) is found from sparse music too.
-THOROUGH = replace(GRID, scan_windows=6)
+# decode the known decoders did not align (a trimmed start) is found from sparse music too,
+# and the confirmation reads 40 blocks of each alignment a window, not 6.
+THOROUGH = replace(GRID, scan_windows=6, confirm_blocks=40)
 
 
 def measure(samples: np.ndarray, starts: list[int], sample_rate: int,
