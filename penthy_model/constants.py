@@ -85,6 +85,9 @@ MP3_GRID_MIN_Z = 10.0  # MP3 (near-zero lines or equal pairs): max(10, 2 x 4.19)
 # AC3 with its mantissa lattice, a six-window scan on undecided files, and every alignment
 # held above its quarter-hop shifts: max(8.5, 2 x 3.43), 3.43 being a genuine issue-25
 # selection clip (noise bursts); before the shift check G was 5.02 and the level 10.5.
+# WMA with its frame length by rate (512 at <= 16 kHz, 1024 up to 22.05 kHz) and the quarter-hop shift
+# check, 4 blocks when thorough (0.2.18): G 3.62 over the selection and the low-rate plan's genuine files
+# (a wave at 11.025 kHz; rule 17): levels unchanged.
 # Opus with its frame edges read in WIDE_WINDOWS windows of long undecided files: 2 x 3.25 (a WMA
 # decode of issue 26's selection; 2.84 with 12 windows, when the level was 6.0).
 # Opus's frame edges just above the source's own low-pass (grid "opus_lowpass"): max(6, 2 x 3.06),
