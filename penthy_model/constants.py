@@ -120,7 +120,11 @@ CODEC_SUPPORT_Z = {"aac": 6.0, "vorbis": 6.0, "mp3": 9.0, "ac3": 4.0, "wma": 6.5
 # stands above the own's. max(20, 2 x the highest of that lattice over the selection's decodes named
 # the other), rounded up to 10: Vorbis's lattice of AAC decodes at most 6.31, AAC's of Vorbis decodes
 # 23.94 (issues 25 and 26's selection, /work/data/c41). Names only: AAC and Vorbis share their levels.
-QUANTISER_LEVELS = {"aac": 50.0, "vorbis": 20.0}
+# WMA, whose frame is theirs at 22.05 kHz, by a ratio mark (``quantiser.ratio_z``: nearby sizes at its
+# linear quantiser's ratios 2, 3, 3/2), compared with AAC's mark of that kind: max(100, 2 x 6.3), rounded
+# up to 10, 6.3 the highest over the AAC and Vorbis grids of the selection and of low-rate decodes not WMA
+# (read at any rate for the level; /work/data/c43, rules 18 and 18b).
+QUANTISER_LEVELS = {"aac": 50.0, "vorbis": 20.0, "wma": 100.0}
 # The least step (dB) at 20 kHz of a 48 kHz file's noise floor, in the shape of CELT's band end, for the
 # Opus detector to report its low-pass frame edges as grid "opus_bandend": max(1.5, 1.5 x 1.37), rounded up
 # to 0.5; 1.37 dB is the largest step of that shape over the genuine files and other codecs' decodes at 48 kHz

@@ -257,10 +257,12 @@ def test_the_engine_names_the_codec(sources, tmp_path, model_path, condition, sr
 WMA_64 = fakes.Condition("wma_64", "wma", "wma", "ffmpeg", ("-c:a", "wmav2", "-b:a", "64k"), "wma")
 
 
-@pytest.mark.parametrize("sr", [8000, 16000])
+@pytest.mark.parametrize("sr", [8000, 16000, 22050])
 def test_wma_frame_follows_the_rate(tmp_path, model_path, sr):
-    """FFmpeg's WMA codes 512 new samples a frame at 16 kHz and under: its grid is found there
-    and the engine names WMA. The music before encoding names nothing."""
+    """FFmpeg's WMA codes 512 new samples a frame at 16 kHz and under and 1024 up to 22.05 kHz:
+    its grid is found there, and the engine names WMA, at 22.05 kHz too, where the AAC/Vorbis
+    detector finds the same frame first and WMA's linear quantiser tells it from AAC's. The
+    music before encoding names nothing."""
     from penthy_model.analyze import Analyzer
 
     if not ffmpeg_has("wmav2"):
@@ -289,6 +291,25 @@ def test_a_wave_of_a_quarter_frame_under_music_is_no_wma_grid(tmp_path):
     w = read_windows(write_flac(tmp_path / "saw.flac", x, sr))
     z, _ = wma.measure(w.samples, w.starts, sr, thorough=True)
     assert not z >= CODEC_SUPPORT_Z["wma"], z
+
+
+def test_ratio_marks_tell_a_linear_quantiser_from_aacs():
+    """The ratio marks (``quantiser.ratio_z``): sizes that are whole multiples of a step per band
+    stand far above chance on WMA's ratios and not on AAC's; AAC's 4/3-power sizes the other way
+    round; smooth random sizes on neither."""
+    from penthy_model.evidence.quantiser import RATIOS, ratio_z
+
+    rng = np.random.default_rng(4)
+    blocks, bands, width = 200, 32, 32
+    step = np.exp(rng.uniform(np.log(8), np.log(200), (blocks, bands, 1)))
+    q = rng.integers(1, 5, (blocks, bands, width))  # (5/2 would sit 0.01 octave from 2^(4/3))
+    noise = rng.normal(0, 0.3, (blocks, bands * width))
+    linear, power = (q * step).reshape(blocks, -1) + noise, (q ** (4 / 3) * step).reshape(blocks, -1) + noise
+    smooth = np.exp(rng.uniform(np.log(20), np.log(2000), (blocks, bands * width)))
+    assert ratio_z(linear, RATIOS["WMA"]) > 100 > 10 > ratio_z(linear, RATIOS["AAC"])
+    assert ratio_z(power, RATIOS["AAC"]) > 100 > 10 > ratio_z(power, RATIOS["WMA"])
+    assert all(abs(ratio_z(smooth, RATIOS[c])) < 5 for c in RATIOS)
+    assert np.isnan(ratio_z(np.ones((4, 64)), RATIOS["WMA"]))
 
 
 @pytest.fixture(scope="module")
