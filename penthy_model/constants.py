@@ -85,6 +85,9 @@ MP3_GRID_MIN_Z = 10.0  # MP3 (near-zero lines or equal pairs): max(10, 2 x 4.19)
 # AC3 with its mantissa lattice, a six-window scan on undecided files, and every alignment
 # held above its quarter-hop shifts: max(8.5, 2 x 3.43), 3.43 being a genuine issue-25
 # selection clip (noise bursts); before the shift check G was 5.02 and the level 10.5.
+# WMA with its frame length by rate (512 at <= 16 kHz, 1024 up to 22.05 kHz) and the quarter-hop shift
+# check, 4 blocks when thorough (0.2.18): G 3.62 over the selection and the low-rate plan's genuine files
+# (a wave at 11.025 kHz; rule 17): levels unchanged.
 # Opus with its frame edges read in WIDE_WINDOWS windows of long undecided files: 2 x 3.25 (a WMA
 # decode of issue 26's selection; 2.84 with 12 windows, when the level was 6.0).
 # Opus's frame edges just above the source's own low-pass (grid "opus_lowpass"): max(6, 2 x 3.06),
@@ -117,7 +120,11 @@ CODEC_SUPPORT_Z = {"aac": 6.0, "vorbis": 6.0, "mp3": 9.0, "ac3": 4.0, "wma": 6.5
 # stands above the own's. max(20, 2 x the highest of that lattice over the selection's decodes named
 # the other), rounded up to 10: Vorbis's lattice of AAC decodes at most 6.31, AAC's of Vorbis decodes
 # 23.94 (issues 25 and 26's selection, /work/data/c41). Names only: AAC and Vorbis share their levels.
-QUANTISER_LEVELS = {"aac": 50.0, "vorbis": 20.0}
+# WMA, whose frame is theirs at 22.05 kHz, by a ratio mark (``quantiser.ratio_z``: nearby sizes at its
+# linear quantiser's ratios 2, 3, 3/2), compared with AAC's mark of that kind: max(100, 2 x 6.3), rounded
+# up to 10, 6.3 the highest over the AAC and Vorbis grids of the selection and of low-rate decodes not WMA
+# (read at any rate for the level; /work/data/c43, rules 18 and 18b).
+QUANTISER_LEVELS = {"aac": 50.0, "vorbis": 20.0, "wma": 100.0}
 # The least step (dB) at 20 kHz of a 48 kHz file's noise floor, in the shape of CELT's band end, for the
 # Opus detector to report its low-pass frame edges as grid "opus_bandend": max(1.5, 1.5 x 1.37), rounded up
 # to 0.5; 1.37 dB is the largest step of that shape over the genuine files and other codecs' decodes at 48 kHz

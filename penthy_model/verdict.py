@@ -228,12 +228,15 @@ class Policy:
     def named(self, measure):
         """``measure`` under the codec it shows: its detector's (the alignment and window that
         found the grid), or another codec that cuts the same grid where that one's quantiser
-        lattice there (``measure.lattices``) reaches its ``quantiser_levels`` and stands above
-        the own's; then a copy with that codec, the same z."""
-        lattices = dict(measure.lattices)
-        own = lattices.get(measure.codec, np.nan)
-        fits = [(z, c) for c, z in lattices.items()
-                if c != measure.codec and z >= self.quantiser_levels.get(c, np.inf) and not own >= z]
+        mark there reaches its ``quantiser_levels`` and stands above the own's mark of the same
+        kind (lattices, ``measure.lattices``; ratio marks, ``measure.ratios``; an own codec
+        without a mark of that kind does not stand in the way); then a copy with that codec,
+        the same z."""
+        fits = []
+        for marks in (dict(measure.lattices), dict(measure.ratios)):
+            own = marks.get(measure.codec, np.nan)
+            fits += [(z, c) for c, z in marks.items()
+                     if c != measure.codec and z >= self.quantiser_levels.get(c, np.inf) and not own >= z]
         if not fits:
             return measure
         codec = max(fits)[1]

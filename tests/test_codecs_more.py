@@ -182,7 +182,7 @@ def test_one_window_of_a_decode_does_not_name_wma(sources, tmp_path, monkeypatch
     z, _ = wma.measure(w.samples, w.starts, sr)
     assert not z >= REVIEW_Z, z
     every = wma.grid_for
-    monkeypatch.setattr(wma, "grid_for", lambda rate: replace(every(rate), every_window=False))
+    monkeypatch.setattr(wma, "grid_for", lambda rate, thorough=False: replace(every(rate, thorough), every_window=False))
     z_pooled, _ = wma.measure(w.samples, w.starts, sr)
     assert z_pooled >= THRESHOLDS["wma"], z_pooled
 
@@ -264,6 +264,64 @@ def test_the_engine_names_the_codec(sources, tmp_path, model_path, condition, sr
     assert fake.model_score is not None and fake.grid_z >= CODEC_MIN_Z[codec]
     genuine = analyzer.analyze(sources[sr])
     assert genuine.codec is None and genuine.verdict != "transcoded", genuine
+
+
+WMA_64 = fakes.Condition("wma_64", "wma", "wma", "ffmpeg", ("-c:a", "wmav2", "-b:a", "64k"), "wma")
+
+
+@pytest.mark.parametrize("sr", [8000, 16000, 22050])
+def test_wma_frame_follows_the_rate(tmp_path, model_path, sr):
+    """FFmpeg's WMA codes 512 new samples a frame at 16 kHz and under and 1024 up to 22.05 kHz:
+    its grid is found there, and the engine names WMA, at 22.05 kHz too, where the AAC/Vorbis
+    detector finds the same frame first and WMA's linear quantiser tells it from AAC's. The
+    music before encoding names nothing."""
+    from penthy_model.analyze import Analyzer
+
+    if not ffmpeg_has("wmav2"):
+        pytest.skip("ffmpeg has no wmav2 encoder")
+    src = write_flac(tmp_path / "src.flac", music(SECONDS, sr=sr, seed=11), sr)
+    dst = tmp_path / "wma.flac"
+    fakes.make_fake(src, dst, WMA_64)
+    w = read_windows(dst)
+    z, alignment = wma.measure(w.samples, w.starts, sr, thorough=True)
+    assert z >= THRESHOLDS["wma"] and alignment == 0, z
+    analyzer = Analyzer(model_path)
+    fake, genuine = analyzer.analyze(dst), analyzer.analyze(src)
+    assert fake.verdict == "transcoded" and fake.codec == "wma", fake
+    assert genuine.codec is None and genuine.verdict != "transcoded", genuine
+
+
+def test_a_wave_of_a_quarter_frame_under_music_is_no_wma_grid(tmp_path):
+    """A saw of 1152 samples under music at 8 kHz comes round every 128 samples of WMA's
+    512-sample frame: it stands as high at the frame's quarter shifts as at 0 (9.1 at 0 before
+    the shifts were read), so it is no grid."""
+    sr = 8000
+    n = int(SECONDS * sr)
+    saw = 0.3 * (2 * (np.arange(n) % 1152) / 1152 - 1)
+    bed = music(SECONDS, sr=sr, seed=6)
+    x = np.clip(saw[:, None] + 0.5 * bed / np.abs(bed).max(), -1, 1)
+    w = read_windows(write_flac(tmp_path / "saw.flac", x, sr))
+    z, _ = wma.measure(w.samples, w.starts, sr, thorough=True)
+    assert not z >= CODEC_SUPPORT_Z["wma"], z
+
+
+def test_ratio_marks_tell_a_linear_quantiser_from_aacs():
+    """The ratio marks (``quantiser.ratio_z``): sizes that are whole multiples of a step per band
+    stand far above chance on WMA's ratios and not on AAC's; AAC's 4/3-power sizes the other way
+    round; smooth random sizes on neither."""
+    from penthy_model.evidence.quantiser import RATIOS, ratio_z
+
+    rng = np.random.default_rng(4)
+    blocks, bands, width = 200, 32, 32
+    step = np.exp(rng.uniform(np.log(8), np.log(200), (blocks, bands, 1)))
+    q = rng.integers(1, 5, (blocks, bands, width))  # (5/2 would sit 0.01 octave from 2^(4/3))
+    noise = rng.normal(0, 0.3, (blocks, bands * width))
+    linear, power = (q * step).reshape(blocks, -1) + noise, (q ** (4 / 3) * step).reshape(blocks, -1) + noise
+    smooth = np.exp(rng.uniform(np.log(20), np.log(2000), (blocks, bands * width)))
+    assert ratio_z(linear, RATIOS["WMA"]) > 100 > 10 > ratio_z(linear, RATIOS["AAC"])
+    assert ratio_z(power, RATIOS["AAC"]) > 100 > 10 > ratio_z(power, RATIOS["WMA"])
+    assert all(abs(ratio_z(smooth, RATIOS[c])) < 5 for c in RATIOS)
+    assert np.isnan(ratio_z(np.ones((4, 64)), RATIOS["WMA"]))
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,8 @@ class CodecMeasure:
     # the policy's levels for a grid, where it has them, come first
     lattices: tuple[tuple[str, float], ...] = ()  # where read: (codec, z) of each quantiser's lattice in the
     # sizes at the grid (``quantiser``), by which the policy may name another codec that cuts the same grid
+    ratios: tuple[tuple[str, float], ...] = ()  # the same for the quantisers' ratio marks (WMA's, AAC's),
+    # where the rate gives WMA the grid's frame: marks of another kind, compared only with each other
 
     @property
     def measured(self) -> bool:

@@ -349,9 +349,11 @@ def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.i
             absent_z=None, thorough: bool = False, requires=None) -> list:
     """The detector (see :mod:`penthy_model.evidence`): one measure per codec, named by the
     alignment and window that found its grid; a grid at REVIEW_Z or more also carries both
-    quantisers' lattices there (``quantiser.at_grid``), by which the policy may name the other."""
+    quantisers' lattices there (``quantiser.at_grid``), and WMA's and AAC's ratio marks where
+    the rate gives WMA the same frame (``quantiser.ratios_at_grid``), by which the policy may
+    name another codec."""
     from . import CodecMeasure
-    from .quantiser import at_grid
+    from .quantiser import at_grid, ratios_at_grid
 
     absent = -np.inf if absent_z is None else min(absent_z[c.name.lower()] for c in CODECS)
     best, windows = mdct_z(samples, starts, sample_rate, clear_z, absent, thorough)
@@ -361,6 +363,8 @@ def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.i
             out.append(CodecMeasure(name.lower(), float("nan"), None, windows, ""))
             continue
         lattices = at_grid(name, samples, starts, offset, shape) if z >= REVIEW_Z else {}
+        ratios = ratios_at_grid(samples, starts, offset, sample_rate) if z >= REVIEW_Z else {}
         out.append(CodecMeasure(name.lower(), z, offset if offset >= 0 else None, windows, channel,
-                                lattices=tuple((codec.lower(), v) for codec, v in lattices.items())))
+                                lattices=tuple((codec.lower(), v) for codec, v in lattices.items()),
+                                ratios=tuple((codec.lower(), v) for codec, v in ratios.items())))
     return out

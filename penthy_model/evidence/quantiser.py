@@ -11,6 +11,12 @@ back the sizes they rebuilt, up to the decode's rounding:
 - Vorbis multiplies small residue values by a floor read from a table of 256 levels in equal
   dB steps from 1.0649863e-07 to 1 (log2 spacing 0.0908): sizes a whole number of steps apart.
 
+- WMA, whose frame is the family's at 22.05 kHz (1024 new samples under a sine window), scales
+  whole multiples of one step per band: nearby sizes at exactly 2, 3 or 3/2 times each other,
+  where AAC's 4/3 power puts them 2.52, 4.33 and 1.72 apart. WMA's equal sizes and doubles also
+  fill AAC's lattice, so the two are told apart by a mark of another kind, ``ratio_z``: how often
+  nearby sizes stand at a quantiser's ratios (``RATIOS``), read for both.
+
 ``lattice_z`` reads, per block and channel (in WINDOWS_READ windows), each coefficient of
 FLOOR_LSB or more as a phase (log2 of its size over the spacing, mod 1) and measures how far
 their resultant stands above random phases, pooled over blocks: (sum |S|^2 - sum n) /
@@ -18,7 +24,8 @@ sqrt(sum n^2), about 0 +- 1 for sizes off the lattice. A decode scores in the hu
 own coder's lattice and a few to tens on the other's (measured on FFmpeg AAC, FFmpeg Vorbis
 and libvorbis decodes).
 
-``at_grid`` reads both at a grid the detector found; ``verdict.Policy.named`` names the
+``at_grid`` reads both lattices at a grid the detector found, ``ratios_at_grid`` both ratio
+marks where the rate gives WMA this frame; ``verdict.Policy.named`` names the
 other member where its lattice reaches its level there and stands above the own's (the z stays
 the grid's). The levels are the policy's (``constants.QUANTISER_LEVELS``).
 """
@@ -35,6 +42,15 @@ SPACING = {"AAC": 0.25, "Vorbis": float(np.log2(1 / 1.0649863e-07) / 255)}  # oc
 SHAPES = {"AAC": ("kbd", "sine"), "Vorbis": ("vorbis",)}  # the windows each may use (the larger lattice counts)
 FLOOR_LSB = 30.0  # sizes under this (16-bit steps) are left out: rounding would move them off the lattice
 WINDOWS_READ = 3  # engine windows read, spread over the track (a decode's lattice stands in the hundreds)
+# The ratio marks: pairs of sizes of RATIO_FLOOR_LSB or more at most RATIO_SPAN bins apart whose log2 ratio
+# lies within RATIO_TOLERANCE of a quantiser's ratios (q = 2, 3, 3/2: WMA's linear steps, AAC's 4/3 power),
+# against the same at RATIO_CONTROLS octaves off, under each one's windows
+RATIOS = {"WMA": np.log2([2.0, 3.0, 1.5]), "AAC": np.log2([2.0, 3.0, 1.5]) * 4 / 3}
+RATIO_SHAPES = {"WMA": ("sine",), "AAC": ("kbd", "sine")}
+RATIO_FLOOR_LSB = 20.0
+RATIO_SPAN = 4
+RATIO_TOLERANCE = 0.01
+RATIO_CONTROLS = (-0.06, -0.04, 0.04, 0.06)
 
 
 def coefficients(samples: np.ndarray, starts, offset: int, shape: str) -> np.ndarray:
@@ -66,6 +82,27 @@ def lattice_z(coefs: np.ndarray, spacing: float) -> float:
     return float(((s[0] ** 2 + s[1] ** 2).sum() - n.sum()) / np.sqrt((n * n).sum()))
 
 
+def ratio_z(coefs: np.ndarray, targets: np.ndarray) -> float:
+    """How far nearby sizes of ``coefs`` (rows: blocks) stand at the log2 ratios ``targets``
+    (see the module): (hits - c) / sqrt(c), c the mean count at the control ratios; NaN
+    where no pair is large enough."""
+    size = np.abs(coefs)
+    found = []
+    for d in range(1, RATIO_SPAN + 1):
+        a, b = size[:, :-d], size[:, d:]
+        both = (a >= RATIO_FLOOR_LSB) & (b >= RATIO_FLOOR_LSB)
+        found.append(np.abs(np.log2(a[both] / b[both])))
+    found = np.concatenate(found)
+    if not found.size:
+        return float("nan")
+
+    def near(offset: float) -> int:
+        return int(sum(np.count_nonzero(np.abs(found - (t + offset)) < RATIO_TOLERANCE) for t in targets))
+
+    control = float(np.mean([near(o) for o in RATIO_CONTROLS]))
+    return (near(0.0) - control) / np.sqrt(max(control, 1.0))
+
+
 def lattices(samples: np.ndarray, starts, offset: int,
              shapes: dict[str, tuple[str, ...]] = SHAPES) -> dict[str, float]:
     """Per codec, its lattice (``lattice_z``) at ``offset`` in WINDOWS_READ of the windows,
@@ -84,3 +121,20 @@ def at_grid(codec: str, samples: np.ndarray, starts, offset: int, shape: str) ->
     ``shape``: ``codec``'s read under ``shape``, the other member's under each of its windows."""
     other = next(c for c in SHAPES if c != codec)
     return lattices(samples, starts, offset, {codec: (shape,), other: SHAPES[other]})
+
+
+def ratios_at_grid(samples: np.ndarray, starts, offset: int, sample_rate: int) -> dict[str, float]:
+    """WMA's and AAC's ratio marks (``ratio_z``) at a grid at ``offset``, each the largest under
+    its windows, in WINDOWS_READ of the windows; none where ``sample_rate`` does not give WMA
+    the family's frame."""
+    from .wma import frame_length
+
+    if frame_length(sample_rate) != HOP:
+        return {}
+    pick = spread_windows(len(samples), WINDOWS_READ)
+    samples, starts = samples[pick], [starts[i] for i in pick]
+    out = {}
+    for codec, windows in RATIO_SHAPES.items():
+        zs = [ratio_z(coefficients(samples, starts, offset, shape), RATIOS[codec]) for shape in windows]
+        out[codec] = max((z for z in zs if np.isfinite(z)), default=float("nan"))
+    return out
