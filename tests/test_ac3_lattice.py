@@ -96,8 +96,10 @@ def test_one_quiet_window_does_not_carry_the_grid_of_a_genuine_file(tmp_path, mo
     """A genuine clip of issue 25's test8 split (synthesised drums through a minimum-phase
     low-pass, 44.1 kHz): in one of its 12 windows the confirmed blocks fall in a quiet decay
     whose few big coefficients pair up at one alignment (22% equal against 3.5% elsewhere),
-    and the pooled counts let that window name AC3 at z 14.7 in the wider scan. Left out one
-    window at a time, the grid is gone; a decode shows it in every window."""
+    and the pooled counts let that window name AC3 at z 14.7 in the wider scan (confirming 6
+    blocks of each alignment a window, as thorough looks did until engine 0.2.18). Left out one
+    window at a time, the grid is gone; a decode shows it in every window. The 40 blocks a
+    thorough look confirms now do not reach the review level either."""
     from dataclasses import replace
 
     from penthy_model.evidence.stats import REVIEW_Z
@@ -110,6 +112,10 @@ def test_one_quiet_window_does_not_carry_the_grid_of_a_genuine_file(tmp_path, mo
     w = read_windows(str(path))
     z, _ = ac3.measure(w.samples, list(w.starts), sr, thorough=True)
     assert not z >= REVIEW_Z, z
-    monkeypatch.setattr(ac3, "THOROUGH", replace(ac3.THOROUGH, every_window=False))
+    few = replace(ac3.THOROUGH, confirm_blocks=6)
+    monkeypatch.setattr(ac3, "THOROUGH", few)
+    z, _ = ac3.measure(w.samples, list(w.starts), sr, thorough=True)
+    assert not z >= REVIEW_Z, z
+    monkeypatch.setattr(ac3, "THOROUGH", replace(few, every_window=False))
     z_pooled, _ = ac3.measure(w.samples, list(w.starts), sr, thorough=True)
     assert z_pooled >= CODEC_MIN_Z["ac3"], z_pooled
