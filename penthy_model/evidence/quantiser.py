@@ -9,8 +9,7 @@ back the sizes they rebuilt, up to the decode's rounding:
 - AAC rebuilds a coefficient as q^(4/3) x 2^(sf/4) (integers q, sf): the commonest, q = 1,
   lie a whole number of quarter octaves apart in every band and block (log2 spacing 1/4);
 - Vorbis multiplies small residue values by a floor read from a table of 256 levels in equal
-  dB steps from 1.0649863e-07 to 1 (log2 spacing 0.0908): sizes a whole number of steps apart.
-
+  dB steps from 1.0649863e-07 to 1 (log2 spacing 0.0908): sizes a whole number of steps apart;
 - WMA, whose frame is the family's at 22.05 kHz (1024 new samples under a sine window), scales
   whole multiples of one step per band: nearby sizes at exactly 2, 3 or 3/2 times each other,
   where AAC's 4/3 power puts them 2.52, 4.33 and 1.72 apart. WMA's equal sizes and doubles also
@@ -25,9 +24,9 @@ own coder's lattice and a few to tens on the other's (measured on FFmpeg AAC, FF
 and libvorbis decodes).
 
 ``at_grid`` reads both lattices at a grid the detector found, ``ratios_at_grid`` both ratio
-marks where the rate gives WMA this frame; ``verdict.Policy.named`` names the
-other member where its lattice reaches its level there and stands above the own's (the z stays
-the grid's). The levels are the policy's (``constants.QUANTISER_LEVELS``).
+marks where the rate gives WMA this frame; ``verdict.Policy.named`` names another member where
+its mark reaches its level there and stands above the own's of the same kind (the z stays the
+grid's). The levels are the policy's (``constants.QUANTISER_LEVELS``).
 """
 
 from __future__ import annotations
@@ -45,7 +44,8 @@ WINDOWS_READ = 3  # engine windows read, spread over the track (a decode's latti
 # The ratio marks: pairs of sizes of RATIO_FLOOR_LSB or more at most RATIO_SPAN bins apart whose log2 ratio
 # lies within RATIO_TOLERANCE of a quantiser's ratios (q = 2, 3, 3/2: WMA's linear steps, AAC's 4/3 power),
 # against the same at RATIO_CONTROLS octaves off, under each one's windows
-RATIOS = {"WMA": np.log2([2.0, 3.0, 1.5]), "AAC": np.log2([2.0, 3.0, 1.5]) * 4 / 3}
+LINEAR_RATIOS = np.log2([2.0, 3.0, 1.5])
+RATIOS = {"WMA": LINEAR_RATIOS, "AAC": LINEAR_RATIOS * 4 / 3}
 RATIO_SHAPES = {"WMA": ("sine",), "AAC": ("kbd", "sine")}
 RATIO_FLOOR_LSB = 20.0
 RATIO_SPAN = 4
