@@ -199,6 +199,20 @@ def test_a_thorough_look_finds_ac3_in_a_quiet_sparse_decode(tmp_path):
     assert ac3.measure(s.samples, s.starts, 44100, thorough=True)[0] < CODEC_SUPPORT_Z["ac3"]
 
 
+def test_a_low_rate_vorbis_decode_is_no_ac3_grid(tmp_path):
+    """Under 44.1 kHz every file gets a thorough look; a Vorbis q2 decode at 22.05 kHz read 4.2 at
+    AC3's grid with 40 blocks a window (another 9.0, named AC3), under 0 with the 6 read there."""
+    if not ffmpeg_has("libvorbis"):
+        pytest.skip("ffmpeg has no libvorbis encoder")
+    src = write_flac(tmp_path / "src.flac", music(SECONDS, sr=22050, seed=11), 22050)
+    dst = tmp_path / "vorbis.flac"
+    fakes.make_fake(src, dst, fakes.Condition("vorbis_q2", "vorbis", "vorbis", "ffmpeg",
+                                              ("-c:a", "libvorbis", "-q:a", "2"), "ogg"))
+    w = read_windows(dst)
+    z, _ = ac3.measure(w.samples, w.starts, 22050, thorough=True)
+    assert not z >= CODEC_SUPPORT_Z["ac3"], z
+
+
 @pytest.mark.parametrize("condition,module", [("ac3_384", ac3), ("wma_192", wma)])
 def test_a_two_window_decode_keeps_its_grid(tmp_path, condition, module):
     """A 2-second decode gives two windows: with one left out, the other alone is too little to
