@@ -9,7 +9,7 @@ Importing this package is cheap: numpy, soundfile and onnxruntime load on first 
 
 # The engine version: stored beside each verdict (``Result.engine``), so a change of the
 # detector's code, not only of the model, marks stored verdicts as stale.
-__version__ = "0.2.18"
+__version__ = "0.2.19"
 
 _LAZY = {
     "analyze": "analyze",
