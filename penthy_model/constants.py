@@ -85,8 +85,8 @@ MP3_GRID_MIN_Z = 10.0  # MP3 (near-zero lines or equal pairs): max(10, 2 x 4.19)
 # AC3 with its mantissa lattice, a six-window scan on undecided files, and every alignment
 # held above its quarter-hop shifts: max(8.5, 2 x 3.43), 3.43 being a genuine issue-25
 # selection clip (noise bursts); before the shift check G was 5.02 and the level 10.5. Since 0.2.18
-# undecided files confirm 40 blocks of each alignment a window, not 6 (G over the selection's engine
-# evidence then 1.23: levels unchanged; /work/data/c43, rule 16).
+# undecided files at 44.1 and 48 kHz confirm 40 blocks of each alignment a window, not 6 (G over the
+# selection's engine evidence then 1.23: levels unchanged; /work/data/c43, rules 16 and 16b).
 # WMA with its frame length by rate (512 at <= 16 kHz, 1024 up to 22.05 kHz) and the quarter-hop shift
 # check, 4 blocks when thorough (0.2.18): G 3.62 over the selection and the low-rate plan's genuine files
 # (a wave at 11.025 kHz; rule 17): levels unchanged.

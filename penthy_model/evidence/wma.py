@@ -1,7 +1,7 @@
 """The WMA (Windows Media Audio 1/2) frame grid.
 
-WMA codes blocks of up to 2048 new samples (at 22.05-48 kHz; 1024 up to 22.05 kHz, 512 at
-16 kHz and under: FFmpeg's ``ff_wma_get_frame_len_bits`` for version 2) with an MDCT over
+WMA codes blocks of up to 2048 new samples (over 22.05 kHz up to 48 kHz; 1024 over 16 kHz up
+to 22.05 kHz, 512 at 16 kHz and under: FFmpeg's ``ff_wma_get_frame_len_bits``) with an MDCT over
 twice that under a sine window, and quantises every coefficient of a frame with one global
 step times a band envelope: at the coder's alignment many coefficients come back with
 exactly equal sizes (the same level in the same band) or as nothing but decode noise.
