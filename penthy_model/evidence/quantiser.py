@@ -103,17 +103,22 @@ def ratio_z(coefs: np.ndarray, targets: np.ndarray) -> float:
     return (near(0.0) - control) / np.sqrt(max(control, 1.0))
 
 
-def lattices(samples: np.ndarray, starts, offset: int,
-             shapes: dict[str, tuple[str, ...]] = SHAPES) -> dict[str, float]:
-    """Per codec, its lattice (``lattice_z``) at ``offset`` in WINDOWS_READ of the windows,
-    spread over the track: the largest over its windows ``shapes``."""
+def _marks(samples: np.ndarray, starts, offset: int, shapes: dict[str, tuple[str, ...]], mark) -> dict[str, float]:
+    """Per codec of ``shapes``, ``mark(coefficients, codec)`` at ``offset`` in WINDOWS_READ of
+    the windows, spread over the track: the largest over the codec's windows."""
     pick = spread_windows(len(samples), WINDOWS_READ)
     samples, starts = samples[pick], [starts[i] for i in pick]
     out = {}
     for codec, windows in shapes.items():
-        zs = [lattice_z(coefficients(samples, starts, offset, shape), SPACING[codec]) for shape in windows]
+        zs = [mark(coefficients(samples, starts, offset, shape), codec) for shape in windows]
         out[codec] = max((z for z in zs if np.isfinite(z)), default=float("nan"))
     return out
+
+
+def lattices(samples: np.ndarray, starts, offset: int,
+             shapes: dict[str, tuple[str, ...]] = SHAPES) -> dict[str, float]:
+    """Per codec, its lattice (``lattice_z``) at ``offset``, the largest over its windows ``shapes``."""
+    return _marks(samples, starts, offset, shapes, lambda coefs, codec: lattice_z(coefs, SPACING[codec]))
 
 
 def at_grid(codec: str, samples: np.ndarray, starts, offset: int, shape: str) -> dict[str, float]:
@@ -131,10 +136,4 @@ def ratios_at_grid(samples: np.ndarray, starts, offset: int, sample_rate: int) -
 
     if frame_length(sample_rate) != HOP:
         return {}
-    pick = spread_windows(len(samples), WINDOWS_READ)
-    samples, starts = samples[pick], [starts[i] for i in pick]
-    out = {}
-    for codec, windows in RATIO_SHAPES.items():
-        zs = [ratio_z(coefficients(samples, starts, offset, shape), RATIOS[codec]) for shape in windows]
-        out[codec] = max((z for z in zs if np.isfinite(z)), default=float("nan"))
-    return out
+    return _marks(samples, starts, offset, RATIO_SHAPES, lambda coefs, codec: ratio_z(coefs, RATIOS[codec]))
