@@ -182,7 +182,8 @@ def test_one_window_of_a_decode_does_not_name_wma(sources, tmp_path, monkeypatch
     z, _ = wma.measure(w.samples, w.starts, sr)
     assert not z >= REVIEW_Z, z
     every = wma.grid_for
-    monkeypatch.setattr(wma, "grid_for", lambda rate, thorough=False: replace(every(rate, thorough), every_window=False))
+    monkeypatch.setattr(wma, "grid_for",
+                        lambda rate, thorough=False: replace(every(rate, thorough), every_window=False))
     z_pooled, _ = wma.measure(w.samples, w.starts, sr)
     assert z_pooled >= THRESHOLDS["wma"], z_pooled
 

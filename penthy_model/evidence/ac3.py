@@ -17,7 +17,8 @@ whole hops (a square wave of 64 samples) are not counted: every one of them woul
 same exact zeros at one alignment (``mdctgrid.repeating``).
 ffmpeg's decoder keeps the encoder's delay, which puts the grid at 0 (known).
 Stereo is coded as left/right or, band by band, mid/side (rematrixing); left and right show
-the grid as well as all four (measured) at half the cost. See :mod:`penthy_model.evidence.mdctgrid` for the two looks and the z.
+the grid as well as all four (measured) at half the cost. See
+:mod:`penthy_model.evidence.mdctgrid` for the two looks and the z.
 """
 
 from __future__ import annotations
