@@ -201,8 +201,9 @@ def test_a_thorough_look_finds_ac3_in_a_quiet_sparse_decode(tmp_path):
 
 
 def test_a_low_rate_vorbis_decode_is_no_ac3_grid(tmp_path):
-    """Under 44.1 kHz every file gets a thorough look; a Vorbis q2 decode at 22.05 kHz read 4.2 at
-    AC3's grid with 40 blocks a window (another 9.0, named AC3), under 0 with the 6 read there."""
+    """Under 44.1 kHz every file gets a thorough look. This Vorbis q2 decode at 22.05 kHz read 4.2
+    at AC3's grid with the 40 blocks a window engine 0.2.18 read there (a fresh one read 9.0 and
+    was named AC3), -0.7 with the 6 read there now."""
     if not ffmpeg_has("libvorbis"):
         pytest.skip("ffmpeg has no libvorbis encoder")
     src = write_flac(tmp_path / "src.flac", music(SECONDS, sr=22050, seed=11), 22050)
@@ -333,8 +334,8 @@ def test_ratio_marks_tell_a_linear_quantiser_from_aacs():
     noise = rng.normal(0, 0.3, (blocks, bands * width))
     linear, power = (q * step).reshape(blocks, -1) + noise, (q ** (4 / 3) * step).reshape(blocks, -1) + noise
     smooth = np.exp(rng.uniform(np.log(20), np.log(2000), (blocks, bands * width)))
-    assert ratio_z(linear, RATIOS["WMA"]) > 100 > 10 > ratio_z(linear, RATIOS["AAC"])
-    assert ratio_z(power, RATIOS["AAC"]) > 100 > 10 > ratio_z(power, RATIOS["WMA"])
+    assert ratio_z(linear, RATIOS["WMA"]) > 100 and ratio_z(linear, RATIOS["AAC"]) < 10
+    assert ratio_z(power, RATIOS["AAC"]) > 100 and ratio_z(power, RATIOS["WMA"]) < 10
     assert all(abs(ratio_z(smooth, RATIOS[c])) < 5 for c in RATIOS)
     assert np.isnan(ratio_z(np.ones((4, 64)), RATIOS["WMA"]))
 
