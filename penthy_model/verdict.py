@@ -2,7 +2,7 @@
 
 ``Policy`` holds every decision threshold: the CNN's (from the model's sidecar), the evidence
 levels that say whether a window has sound above 16 kHz, the codec grids' z's (to name a
-codec, and to back the CNN), the quantiser levels that say which of two codecs cutting the
+codec, and to back the CNN), the quantiser levels that say which of the codecs cutting the
 same grid made it (``Policy.named``), the least band-end step for Opus's "opus_bandend"
 measure (passed to the detectors, as the levels at which they stop reading are) and the lossy
 texture's. ``decide(findings, policy)`` is the one function that turns a file's findings into

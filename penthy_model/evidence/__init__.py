@@ -1,7 +1,8 @@
 """Codec evidence: whether a file's samples show the frame grid of a lossy codec.
 
 Each codec family has a detector module (``mdct`` for AAC and Vorbis, whose grids may coincide:
-it also reads the lattice each one's quantiser leaves, ``quantiser``; ``mp3`` for MP3,
+it also reads the marks each one's quantiser leaves, and WMA's where WMA cuts the same frame,
+``quantiser``; ``mp3`` for MP3,
 ``ac3`` for AC3/E-AC3, ``wma`` for WMA, ``opus`` for Opus (its grid at 48 kHz, above 20 kHz
 and in the small coefficients under it, its frame edges at 44.1 kHz too, above 20 kHz and just
 above a low-passed source's cutoff),

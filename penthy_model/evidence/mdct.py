@@ -362,8 +362,10 @@ def measure(samples: np.ndarray, starts, sample_rate: int, clear_z: float = np.i
         if not np.isfinite(z):
             out.append(CodecMeasure(name.lower(), float("nan"), None, windows, ""))
             continue
-        lattices = at_grid(name, samples, starts, offset, shape) if z >= REVIEW_Z else {}
-        ratios = ratios_at_grid(samples, starts, offset, sample_rate) if z >= REVIEW_Z else {}
+        lattices, ratios = {}, {}
+        if z >= REVIEW_Z:
+            lattices = at_grid(name, samples, starts, offset, shape)
+            ratios = ratios_at_grid(samples, starts, offset, sample_rate)
         out.append(CodecMeasure(name.lower(), z, offset if offset >= 0 else None, windows, channel,
                                 lattices=tuple((codec.lower(), v) for codec, v in lattices.items()),
                                 ratios=tuple((codec.lower(), v) for codec, v in ratios.items())))

@@ -293,6 +293,7 @@ def _zeros_from(sums: dict[str, np.ndarray], counts: np.ndarray) -> tuple[float,
             best = (z, name)
     return best
 
+
 def _fast_length(n: int) -> int:
     """The smallest length of at least ``n`` with no prime factor above 5 (a fast FFT)."""
     best, p2 = 2 * n, 1
